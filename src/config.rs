@@ -1,0 +1,191 @@
+//! Settings, layered as users expect: built-in defaults, then a YAML config file, then
+//! environment variables (`ALUMNI_BOT_*`), then command-line flags. Secrets are held in
+//! [`Secret`], which never prints its value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// A value that must not reach logs or error messages.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub knowledge: PathBuf,
+    pub db: PathBuf,
+    /// A `tracing` filter, e.g. `info` or `alumni_bot=debug`.
+    pub log: String,
+    /// Logs as JSON lines instead of text.
+    pub log_json: bool,
+    /// Key for log pseudonyms; without it, a random key per run.
+    pub pseudonym_secret: Option<Secret>,
+}
+
+/// The config file: every field optional, unknown fields refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    knowledge: Option<PathBuf>,
+    db: Option<PathBuf>,
+    log: Option<String>,
+    log_json: Option<bool>,
+    pseudonym_secret: Option<Secret>,
+}
+
+/// Command-line overrides.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub knowledge: Option<PathBuf>,
+    pub db: Option<PathBuf>,
+}
+
+pub const DEFAULT_CONFIG_FILE: &str = "alumni-bot.yaml";
+pub const DEFAULT_DB: &str = "alumni-bot.db";
+
+impl Settings {
+    /// Defaults < config file < environment < flags. The config file is `--config`, else
+    /// `$ALUMNI_BOT_CONFIG`, else `alumni-bot.yaml` if it exists in the working directory.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        Self::load_with(overrides, |name| std::env::var(name).ok())
+    }
+
+    pub fn load_with(
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut s = Settings {
+            knowledge: default_knowledge(),
+            db: PathBuf::from(DEFAULT_DB),
+            log: "warn".into(),
+            log_json: false,
+            pseudonym_secret: None,
+        };
+        let file = overrides
+            .config
+            .clone()
+            .or_else(|| env("ALUMNI_BOT_CONFIG").map(PathBuf::from));
+        let file = match file {
+            Some(f) => Some(f),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|f| f.exists()),
+        };
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let f: FileSettings = serde_yaml_ng::from_str::<Option<FileSettings>>(&text)
+                .with_context(|| format!("in the config file {}", path.display()))?
+                .unwrap_or_default();
+            let base = path.parent().unwrap_or(Path::new("."));
+            if let Some(k) = f.knowledge {
+                s.knowledge = base.join(k);
+            }
+            if let Some(d) = f.db {
+                s.db = base.join(d);
+            }
+            s.log = f.log.unwrap_or(s.log);
+            s.log_json = f.log_json.unwrap_or(s.log_json);
+            s.pseudonym_secret = f.pseudonym_secret.or(s.pseudonym_secret);
+        }
+        if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
+            s.knowledge = v.into();
+        }
+        if let Some(v) = env("ALUMNI_BOT_DB") {
+            s.db = v.into();
+        }
+        if let Some(v) = env("ALUMNI_BOT_LOG") {
+            s.log = v;
+        }
+        if let Some(v) = env("ALUMNI_BOT_LOG_JSON") {
+            s.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("ALUMNI_BOT_PSEUDONYM_SECRET") {
+            s.pseudonym_secret = Some(Secret::new(v));
+        }
+        if let Some(k) = &overrides.knowledge {
+            s.knowledge = k.clone();
+        }
+        if let Some(d) = &overrides.db {
+            s.db = d.clone();
+        }
+        Ok(s)
+    }
+}
+
+/// `knowledge/` in the working directory, else the one of the checkout the binary was built from.
+fn default_knowledge() -> PathBuf {
+    let here = PathBuf::from("knowledge");
+    if here.is_dir() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(
+            &file,
+            "db: from-file.db\nlog: info\npseudonym_secret: hunter2\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        let env = |k: &str| (k == "ALUMNI_BOT_LOG").then(|| "debug".to_string());
+        let s = Settings::load_with(&overrides, env).unwrap();
+        assert_eq!(s.db, dir.path().join("from-file.db"));
+        assert_eq!(s.log, "debug");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let flags = Overrides {
+            db: Some("flag.db".into()),
+            ..overrides
+        };
+        assert_eq!(
+            Settings::load_with(&flags, |_| None).unwrap().db,
+            PathBuf::from("flag.db")
+        );
+    }
+
+    #[test]
+    fn unknown_config_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.yaml");
+        std::fs::write(&file, "dbb: x\n").unwrap();
+        let err = Settings::load_with(
+            &Overrides {
+                config: Some(file),
+                ..Default::default()
+            },
+            |_| None,
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("dbb"), "{err:#}");
+    }
+}

@@ -1,0 +1,98 @@
+//! What goes into the core and what comes out: the whole vocabulary adapters translate to and
+//! from. Nothing here knows which platform a message came from beyond its name.
+
+use serde::{Deserialize, Serialize};
+
+/// One message from a user.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// Which conversation this belongs to.
+    pub from: Sender,
+    pub content: Content,
+}
+
+/// Who wrote, and where. `user` and `chat` are the platform's own ids, opaque to the core.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sender {
+    /// `"console"`, `"telegram"`, `"discord"`, …
+    pub platform: String,
+    pub user: String,
+    pub chat: String,
+    /// A public place (group, server channel): the core never asks for personal data there.
+    pub public: bool,
+}
+
+impl Sender {
+    /// A private conversation whose chat is the user.
+    pub fn private(platform: &str, user: &str) -> Self {
+        Sender {
+            platform: platform.into(),
+            user: user.into(),
+            chat: user.into(),
+            public: false,
+        }
+    }
+
+    /// The key a conversation is stored under.
+    pub fn conversation_key(&self) -> String {
+        format!("{}:{}:{}", self.platform, self.chat, self.user)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    Text(String),
+    /// The `data` of a button the bot offered earlier.
+    Button(String),
+    /// A file the user sent, already fetched by the adapter.
+    File(Upload),
+}
+
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name the user's client gave the file (never logged).
+    pub name: String,
+    /// The media type the platform reported, if any; the core checks the bytes itself.
+    pub declared_type: Option<String>,
+    pub bytes: Vec<u8>,
+    pub caption: Option<String>,
+}
+
+/// One message from the bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Reply {
+    /// In the markup of [`crate::markup`].
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Self {
+        Reply {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+
+    pub fn with_buttons(mut self, buttons: Vec<Button>) -> Self {
+        self.buttons = buttons;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    /// What comes back as [`Content::Button`] when it is pressed.
+    pub data: String,
+}
+
+impl Button {
+    pub fn new(label: impl Into<String>, data: impl Into<String>) -> Self {
+        Button {
+            label: label.into(),
+            data: data.into(),
+        }
+    }
+}

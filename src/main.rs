@@ -1,0 +1,126 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alumni_bot::config::{Overrides, Settings};
+use alumni_bot::{app, cli, telemetry};
+use clap::{Parser, Subcommand};
+
+/// A chat bot for alumni's lifelong email accounts.
+#[derive(Parser)]
+#[command(name = "alumni-bot", version, about)]
+struct Args {
+    /// Config file (YAML); default: alumni-bot.yaml in the working directory, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The knowledge base folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    knowledge: Option<PathBuf>,
+    /// The SQLite database file, created and migrated on first use.
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Chat in the terminal (the default command).
+    Chat {
+        /// Machine-readable conversation: one JSON object a line in and out.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Match one query a line from stdin; one JSON decision a line to stdout.
+    Match {
+        /// Build the matcher from this JSONL file of labelled examples instead of the knowledge base.
+        #[arg(long, value_name = "FILE")]
+        train: Option<PathBuf>,
+        /// Choose the thresholds on this labelled JSONL file (default: cross-validation).
+        #[arg(long, value_name = "FILE", requires = "train")]
+        calibrate: Option<PathBuf>,
+    },
+    /// Knowledge base tools.
+    Kb {
+        #[command(subcommand)]
+        action: KbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbAction {
+    /// Check the knowledge base; print every problem with file and line; exit 1 on any.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let overrides = Overrides {
+        config: args.config,
+        knowledge: args.knowledge,
+        db: args.db,
+    };
+    let settings = match Settings::load(&overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("alumni-bot: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log, settings.log_json, std::io::stderr);
+    match run(
+        args.command.unwrap_or(Command::Chat { jsonl: false }),
+        &settings,
+    ) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("alumni-bot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Kb {
+            action: KbAction::Check,
+        } => {
+            let ok = cli::kb::check(settings, &mut std::io::stdout().lock())?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Match { train, calibrate } => {
+            let matcher = match train {
+                Some(train) => cli::matching::matcher_from_files(&train, calibrate.as_deref())?,
+                None => app::build_matcher(&app::load_knowledge(settings)?),
+            };
+            cli::matching::run(
+                &matcher,
+                std::io::stdin().lock(),
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat { jsonl } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let engine = app::engine(settings).await?;
+                let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                if jsonl {
+                    cli::chat::run_jsonl(&engine, stdin, tokio::io::stdout()).await?;
+                } else {
+                    if !std::io::stdin().is_terminal() {
+                        eprintln!("(reading the conversation from standard input)");
+                    }
+                    cli::chat::run_interactive(&engine, stdin, tokio::io::stdout()).await?;
+                }
+                anyhow::Ok(ExitCode::SUCCESS)
+            })
+        }
+    }
+}

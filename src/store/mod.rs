@@ -1,0 +1,83 @@
+//! SQLite behind the core's traits. All SQL of the project is in this module; the schema is in
+//! `migrations/`, applied at start-up.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::core::{Conversation, ConversationStore};
+
+/// The migrations of `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            // WAL: readers (the `tickets` CLI) do not block the running bot, and a commit is
+            // durable once it returns.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the database {}", path.display()))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("applying database migrations")?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl ConversationStore for Store {
+    async fn load(&self, key: &str) -> anyhow::Result<Option<Conversation>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT state FROM conversations WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            None => Ok(None),
+            // A state written by an older version that no longer parses starts afresh rather
+            // than locking the user out.
+            Some((json,)) => Ok(serde_json::from_str(&json).ok()),
+        }
+    }
+
+    async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
+        let json = serde_json::to_string(conversation)?;
+        sqlx::query(
+            "INSERT INTO conversations (key, state, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(json)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
