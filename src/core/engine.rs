@@ -183,12 +183,12 @@ impl<S: ConversationStore> Engine<S> {
     }
 
     fn on_button(&self, conversation: &mut Conversation, data: &str, who: &str) -> Vec<Reply> {
-        if let Some(id) = data.strip_prefix(INTENT_PREFIX) {
-            if self.kb.intent(id).is_some() {
-                debug!(user = who, intent = id, "chosen");
-                conversation.misunderstood = 0;
-                return self.answer(id);
-            }
+        if let Some(id) = data.strip_prefix(INTENT_PREFIX)
+            && self.kb.intent(id).is_some()
+        {
+            debug!(user = who, intent = id, "chosen");
+            conversation.misunderstood = 0;
+            return self.answer(id);
         }
         if data == NONE_OF_THESE {
             return self.not_understood(conversation, "Sorry I didn't get it right.");

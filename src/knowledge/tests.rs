@@ -100,7 +100,7 @@ fn every_semantic_problem_is_reported_at_once_with_lines() {
 #[test]
 fn duplicates_across_files_name_both_files() {
     let one = "intents:\n  - id: a\n    title: A\n    examples: [hello there]\n    answer: x\n";
-    let two = "intents:\n  - id: b\n    title: B\n    examples: [Hello, there!]\n    answer: x\n  - id: a\n    title: A\n    examples: [z]\n    answer: x\n";
+    let two = "intents:\n  - id: b\n    title: B\n    examples: ['Hello, there!']\n    answer: x\n  - id: a\n    title: A\n    examples: [z]\n    answer: x\n";
     let err =
         load_sources(&[(Path::new("one.yaml"), one), (Path::new("two.yaml"), two)]).unwrap_err();
     let p: Vec<String> = err.problems.iter().map(ToString::to_string).collect();

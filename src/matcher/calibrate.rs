@@ -54,8 +54,8 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            max_in_scope_loss: 0.02,
-            answer_precision: 0.95,
+            max_in_scope_loss: 0.01,
+            answer_precision: 0.90,
         }
     }
 }

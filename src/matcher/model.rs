@@ -25,7 +25,7 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            c: 1.0,
+            c: 3.0,
             max_passes: 60,
             tolerance: 0.1,
         }

@@ -1,0 +1,131 @@
+//! Shared helpers: the shipped knowledge base, a spawned binary with a fresh database.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+
+use alumni_bot::core::{Content, Engine, Inbound, MemoryStore, Reply, Sender};
+use alumni_bot::knowledge::{self, KnowledgeBase};
+use alumni_bot::matcher::Matcher;
+use alumni_bot::privacy::Pseudonymizer;
+use serde_json::Value;
+
+pub fn knowledge_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// The shipped knowledge base and its matcher, built once for all tests of the binary.
+pub fn shipped() -> (Arc<KnowledgeBase>, Arc<Matcher>) {
+    static CELL: OnceLock<(Arc<KnowledgeBase>, Arc<Matcher>)> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let kb = knowledge::load(&knowledge_dir()).expect("the shipped knowledge base loads");
+        let matcher = alumni_bot::app::build_matcher(&kb);
+        (Arc::new(kb), Arc::new(matcher))
+    })
+    .clone()
+}
+
+pub fn engine() -> Engine<MemoryStore> {
+    let (kb, matcher) = shipped();
+    Engine::new(
+        kb,
+        matcher,
+        MemoryStore::default(),
+        Pseudonymizer::from_secret("test"),
+    )
+}
+
+pub async fn say(engine: &Engine<MemoryStore>, user: &str, text: &str) -> Vec<Reply> {
+    engine
+        .handle(Inbound {
+            from: Sender::private("test", user),
+            content: Content::Text(text.into()),
+        })
+        .await
+}
+
+pub async fn press(engine: &Engine<MemoryStore>, user: &str, data: &str) -> Vec<Reply> {
+    engine
+        .handle(Inbound {
+            from: Sender::private("test", user),
+            content: Content::Button(data.into()),
+        })
+        .await
+}
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_alumni-bot"));
+    cmd.env_remove("RUST_LOG")
+        .env_remove("ALUMNI_BOT_CONFIG")
+        .env_remove("ALUMNI_BOT_DB");
+    cmd.env("ALUMNI_BOT_KNOWLEDGE", knowledge_dir());
+    cmd
+}
+
+/// A running `alumni-bot` with piped stdin/stdout, answering one line per line.
+pub struct Session {
+    pub child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Session {
+    pub fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn alumni-bot");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Session {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// Sends one line and reads the one JSON line that answers it.
+    pub fn ask(&mut self, line: &str) -> Value {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut out = String::new();
+        self.stdout.read_line(&mut out).unwrap();
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The texts of a `chat --jsonl` answer, joined.
+pub fn texts(answer: &Value) -> String {
+    answer["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn buttons(answer: &Value) -> Vec<(String, String)> {
+    answer["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["buttons"].as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["label"].as_str().unwrap().to_string(),
+                b["data"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! One integration test binary (one link step instead of many): modules by area.
+
+mod cli;
+mod engine;
+mod helpers;
+mod matching;
