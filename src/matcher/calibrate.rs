@@ -43,6 +43,10 @@ impl Thresholds {
     }
 }
 
+/// The defaults: recognising out-of-scope questions may cost half a point of in-scope accuracy
+/// (on CLINC150 validation that buys 59% out-of-scope recall at 92.8% accuracy; a full point
+/// buys 69% at 92.2%), and a direct answer must be right nine times in ten (below that, asking
+/// "did you mean" is the better service).
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// How much in-scope accuracy (0..1) recognising out-of-scope questions may cost.
@@ -54,7 +58,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            max_in_scope_loss: 0.01,
+            max_in_scope_loss: 0.005,
             answer_precision: 0.90,
         }
     }

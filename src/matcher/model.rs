@@ -5,9 +5,8 @@
 //! converges in a few passes over sparse data, has one parameter (C), and its decision values
 //! are comparable across classes, which the out-of-scope threshold relies on.
 //!
-//! Weights are stored feature-major (`weights[feature * classes + class]`): scoring a query
-//! walks its ~100 non-zero features and adds one contiguous row per feature, which the compiler
-//! vectorises.
+//! Weights are stored by feature, sparse (see [`LinearModel`]): scoring a query walks its
+//! ~100 non-zero features and adds each one's few non-zero class weights.
 
 use super::features::SparseVec;
 
@@ -34,14 +33,19 @@ impl Default for Params {
 
 pub struct LinearModel {
     classes: usize,
-    features: usize,
-    /// `(features + 1) × classes`; the last row is the bias.
-    weights: Vec<f32>,
+    /// Per class, the bias.
+    bias: Vec<f32>,
+    /// Compressed rows, one per feature: the classes whose weight for it is not zero.
+    /// Most are zero — a class's weights are a sum over its support vectors only — so this
+    /// holds a fraction of a dense `features × classes` matrix (which grows quadratically as
+    /// intents are added) and scoring touches only what counts.
+    row_start: Vec<u32>,
+    entries: Vec<(u32, f32)>,
 }
 
 impl LinearModel {
-    /// Trains one SVM per class; `labels[i] < classes`. Classes are trained on `threads`
-    /// threads; the result does not depend on the number of threads.
+    /// Trains one SVM per class; `labels[i] < classes`. Classes are trained on all cores; the
+    /// result does not depend on the number of threads.
     pub fn train(
         xs: &[SparseVec],
         labels: &[usize],
@@ -52,36 +56,55 @@ impl LinearModel {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(classes.max(1));
-        let mut per_class: Vec<Vec<f32>> = vec![Vec::new(); classes];
+        let per_thread = classes.div_ceil(threads).max(1);
+        let mut per_class: Vec<(f32, SparseVec)> = vec![(0.0, Vec::new()); classes];
         let sq_norms: Vec<f32> = xs
             .iter()
             .map(|x| x.iter().map(|(_, v)| v * v).sum::<f32>() + 1.0)
             .collect();
         std::thread::scope(|scope| {
-            for (t, chunk) in per_class
-                .chunks_mut(classes.div_ceil(threads).max(1))
-                .enumerate()
-            {
-                let first = t * classes.div_ceil(threads).max(1);
+            for (t, chunk) in per_class.chunks_mut(per_thread).enumerate() {
                 let sq_norms = &sq_norms;
                 scope.spawn(move || {
                     for (offset, slot) in chunk.iter_mut().enumerate() {
-                        let class = first + offset;
-                        *slot = train_binary(xs, labels, class, features, sq_norms, params);
+                        let class = t * per_thread + offset;
+                        let w = train_binary(xs, labels, class, features, sq_norms, params);
+                        let sparse = w[..features]
+                            .iter()
+                            .enumerate()
+                            .filter(|&(_, &v)| v != 0.0)
+                            .map(|(f, &v)| (f as u32, v))
+                            .collect();
+                        *slot = (w[features], sparse);
                     }
                 });
             }
         });
-        let mut weights = vec![0.0f32; (features + 1) * classes];
-        for (class, w) in per_class.iter().enumerate() {
-            for (f, &v) in w.iter().enumerate() {
-                weights[f * classes + class] = v;
+        let mut counts = vec![0u32; features + 1];
+        for (_, w) in &per_class {
+            for &(f, _) in w {
+                counts[f as usize + 1] += 1;
             }
         }
+        for f in 0..features {
+            counts[f + 1] += counts[f];
+        }
+        let row_start = counts;
+        let mut fill = row_start.clone();
+        let mut entries = vec![(0u32, 0.0f32); row_start[features] as usize];
+        for (class, (_, w)) in per_class.iter().enumerate() {
+            for &(f, v) in w {
+                let slot = &mut fill[f as usize];
+                entries[*slot as usize] = (class as u32, v);
+                *slot += 1;
+            }
+        }
+        let bias = per_class.iter().map(|(b, _)| *b).collect();
         LinearModel {
             classes,
-            features,
-            weights,
+            bias,
+            row_start,
+            entries,
         }
     }
 
@@ -91,20 +114,24 @@ impl LinearModel {
 
     /// Decision values of every class for `x`, into `out` (resized to the number of classes).
     pub fn decision(&self, x: &SparseVec, out: &mut Vec<f32>) {
-        let k = self.classes;
         out.clear();
-        out.extend_from_slice(&self.weights[self.features * k..(self.features + 1) * k]);
+        out.extend_from_slice(&self.bias);
         for &(f, v) in x {
-            let row = &self.weights[f as usize * k..(f as usize + 1) * k];
-            for (o, w) in out.iter_mut().zip(row) {
-                *o += v * w;
+            let (start, end) = (
+                self.row_start[f as usize] as usize,
+                self.row_start[f as usize + 1] as usize,
+            );
+            for &(class, w) in &self.entries[start..end] {
+                out[class as usize] += v * w;
             }
         }
     }
 
     /// Bytes held by the weights.
     pub fn memory_bytes(&self) -> usize {
-        self.weights.len() * std::mem::size_of::<f32>()
+        self.entries.len() * std::mem::size_of::<(u32, f32)>()
+            + self.row_start.len() * std::mem::size_of::<u32>()
+            + self.bias.len() * std::mem::size_of::<f32>()
     }
 }
 
