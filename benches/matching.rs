@@ -171,7 +171,7 @@ fn synthetic(intents: usize, per_intent: usize) -> (Vec<Example>, Vec<String>) {
             let len = 4 + (rng.next_u64() % 8) as usize;
             let text: Vec<&str> = (0..len)
                 .map(|_| {
-                    if rng.next_u64() % 3 == 0 {
+                    if rng.next_u64().is_multiple_of(3) {
                         own[(rng.next_u64() % 8) as usize].as_str()
                     } else {
                         common[(rng.next_u64() % 300) as usize].as_str()
