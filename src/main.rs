@@ -40,10 +40,32 @@ enum Command {
         #[arg(long, value_name = "FILE", requires = "train")]
         calibrate: Option<PathBuf>,
     },
+    /// The ticket log.
+    Tickets {
+        #[command(subcommand)]
+        action: TicketsAction,
+    },
     /// Knowledge base tools.
     Kb {
         #[command(subcommand)]
         action: KbAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TicketsAction {
+    /// Every ticket, newest first.
+    List {
+        /// A JSON array (the machine interface).
+        #[arg(long)]
+        json: bool,
+    },
+    /// One ticket with what the user supplied, attachments, transcript and events.
+    Show {
+        /// The ticket's reference, e.g. T-7KQ3XM.
+        reference: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -103,6 +125,28 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout().lock(),
             )?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Tickets { action } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let store = alumni_bot::store::Store::open(&settings.db).await?;
+                let mut out = std::io::stdout().lock();
+                let found = match action {
+                    TicketsAction::List { json } => cli::tickets::list(&store, json, &mut out)
+                        .await
+                        .map(|()| true)?,
+                    TicketsAction::Show { reference, json } => {
+                        cli::tickets::show(&store, &reference, json, &mut out).await?
+                    }
+                };
+                Ok(if found {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            })
         }
         Command::Chat { jsonl } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()

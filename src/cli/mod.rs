@@ -4,3 +4,4 @@
 pub mod chat;
 pub mod kb;
 pub mod matching;
+pub mod tickets;

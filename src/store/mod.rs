@@ -1,7 +1,7 @@
 //! SQLite behind the core's traits. All SQL of the project is in this module; the schema is in
 //! `migrations/`, applied at start-up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,9 +15,15 @@ use crate::core::{Conversation, ConversationStore};
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+mod tickets;
+
+pub use tickets::{AttachmentInfo, TicketDetail, TicketSummary, files_dir_for};
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Attachments, by content hash.
+    files: PathBuf,
 }
 
 impl Store {
@@ -44,7 +50,10 @@ impl Store {
             .run(&pool)
             .await
             .context("applying database migrations")?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            files: files_dir_for(path),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

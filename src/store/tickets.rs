@@ -1,0 +1,245 @@
+//! The ticket log on SQLite, attachments as files named by their content hash.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::Store;
+use crate::core::{NewTicket, TicketStore};
+
+/// A ticket as `tickets list --json` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketSummary {
+    pub id: String,
+    pub status: String,
+    pub category: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub platform: String,
+    pub fields: serde_json::Value,
+    pub attachments: i64,
+}
+
+/// Everything about one ticket, for staff.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub summary: TicketSummary,
+    pub platform_user: String,
+    pub platform_chat: String,
+    pub attachment_files: Vec<AttachmentInfo>,
+    pub transcript: Vec<serde_json::Value>,
+    pub events: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    pub hash: String,
+    pub media_type: String,
+    pub size: i64,
+    pub path: PathBuf,
+}
+
+const REFERENCE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+/// A reference users can read out and type: `T-` and six unambiguous characters.
+fn new_reference() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    let code: String = bytes
+        .iter()
+        .map(|b| REFERENCE_ALPHABET[*b as usize % REFERENCE_ALPHABET.len()] as char)
+        .collect();
+    format!("T-{code}")
+}
+
+impl Store {
+    /// Where an attachment with this hash lives.
+    pub fn attachment_path(&self, hash: &str) -> PathBuf {
+        self.files.join(&hash[..2]).join(hash)
+    }
+
+    /// Writes the content under its hash (once; a second copy of the same file is the same
+    /// file), durably, via a temporary file and a rename.
+    fn put_file(&self, bytes: &[u8]) -> anyhow::Result<String> {
+        let hash = blake3::hash(bytes).to_hex().to_string();
+        let path = self.attachment_path(&hash);
+        if path.exists() {
+            return Ok(hash);
+        }
+        let dir = path.parent().expect("a hash path has a parent");
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tmp = dir.join(format!(".{hash}.tmp"));
+        let mut file = std::fs::File::create(&tmp).context("creating an attachment file")?;
+        std::io::Write::write_all(&mut file, bytes).context("writing an attachment")?;
+        file.sync_all().context("syncing an attachment")?;
+        std::fs::rename(&tmp, &path).context("storing an attachment")?;
+        Ok(hash)
+    }
+
+    pub async fn list_tickets(&self) -> anyhow::Result<Vec<TicketSummary>> {
+        let rows = sqlx::query(
+            "SELECT t.reference, t.status, t.category, t.created_at, t.updated_at, t.platform, t.fields,
+                    (SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments
+             FROM tickets t ORDER BY t.created_at DESC, t.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    pub async fn ticket(&self, reference: &str) -> anyhow::Result<Option<TicketDetail>> {
+        let Some(row) = sqlx::query(
+            "SELECT t.id, t.reference, t.status, t.category, t.created_at, t.updated_at, t.platform, t.fields,
+                    t.platform_user, t.platform_chat,
+                    (SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments
+             FROM tickets t WHERE t.reference = ?",
+        )
+        .bind(reference.trim().to_ascii_uppercase())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = row.try_get("id")?;
+        let attachment_files = sqlx::query(
+            "SELECT hash, media_type, size FROM ticket_attachments WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let hash: String = r.try_get("hash")?;
+            Ok(AttachmentInfo {
+                path: self.attachment_path(&hash),
+                hash,
+                media_type: r.try_get("media_type")?,
+                size: r.try_get("size")?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+        let transcript = sqlx::query("SELECT author, text FROM ticket_transcript WHERE ticket_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(serde_json::json!({"author": r.try_get::<String, _>("author")?, "text": r.try_get::<String, _>("text")?})))
+            .collect::<anyhow::Result<_>>()?;
+        let events = sqlx::query(
+            "SELECT at, actor, action, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "at": r.try_get::<String, _>("at")?,
+                "actor": r.try_get::<String, _>("actor")?,
+                "action": r.try_get::<String, _>("action")?,
+                "detail": r.try_get::<String, _>("detail")?,
+            }))
+        })
+        .collect::<anyhow::Result<_>>()?;
+        Ok(Some(TicketDetail {
+            summary: summary_from_row(&row)?,
+            platform_user: row.try_get("platform_user")?,
+            platform_chat: row.try_get("platform_chat")?,
+            attachment_files,
+            transcript,
+            events,
+        }))
+    }
+}
+
+fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSummary> {
+    let fields: String = row.try_get("fields")?;
+    Ok(TicketSummary {
+        id: row.try_get("reference")?,
+        status: row.try_get("status")?,
+        category: row.try_get("category")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        platform: row.try_get("platform")?,
+        fields: serde_json::from_str(&fields).context("a ticket's fields are not JSON")?,
+        attachments: row.try_get("attachments")?,
+    })
+}
+
+impl TicketStore for Store {
+    async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
+        // Files first: a failure after this leaves an unreferenced file (harmless, named by
+        // content), never a ticket that points at a missing file.
+        let mut stored = Vec::with_capacity(ticket.attachments.len());
+        for a in &ticket.attachments {
+            stored.push((
+                self.put_file(a.bytes())?,
+                a.media_type(),
+                a.bytes().len() as i64,
+            ));
+        }
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let fields = serde_json::to_string(&ticket.fields)?;
+        let mut tx = self.pool.begin().await?;
+        let (id, reference) = loop {
+            let reference = new_reference();
+            let inserted = sqlx::query(
+                "INSERT INTO tickets (reference, category, platform, platform_user, platform_chat, fields, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
+            )
+            .bind(&reference)
+            .bind(&ticket.category)
+            .bind(&ticket.from.platform)
+            .bind(&ticket.from.user)
+            .bind(&ticket.from.chat)
+            .bind(&fields)
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                break (inserted.last_insert_rowid(), reference);
+            }
+        };
+        for (hash, media_type, size) in &stored {
+            sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(id)
+                .bind(hash)
+                .bind(media_type)
+                .bind(size)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (seq, line) in ticket.transcript.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO ticket_transcript (ticket_id, seq, author, text) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(seq as i64)
+            .bind(line.author.as_str())
+            .bind(&line.text)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action) VALUES (?, ?, 'user', 'created')")
+            .bind(id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(reference)
+    }
+}
+
+/// The folder for attachment files beside a database file: `x.db` → `x-files/`.
+pub fn files_dir_for(db: &Path) -> PathBuf {
+    let stem = db
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "alumni-bot".into());
+    db.with_file_name(format!("{stem}-files"))
+}
