@@ -233,3 +233,43 @@ fn global_options_go_before_or_after_the_subcommand() {
     }
     assert!(dir.path().join("a.db").exists() && dir.path().join("b.db").exists());
 }
+
+#[test]
+fn trace_logs_carry_no_message_text_or_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = [
+        r#"{"user": "98765432", "text": "my passport number K1234567 is wrong, my name is Chan Tai Man"}"#,
+        r#"{"user": "98765432", "text": "write to peter.chan@example.com please"}"#,
+        r#"{"user": "98765432", "text": "1"}"#,
+    ]
+    .join("\n");
+    let out = bin()
+        .env("RUST_LOG", "trace")
+        .arg("--db")
+        .arg(dir.path().join("bot.db"))
+        .args(["chat", "--jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("matched") && logs.contains("u:"),
+        "logging was on, with pseudonyms: {logs}"
+    );
+    for secret in [
+        "98765432",
+        "K1234567",
+        "Chan Tai Man",
+        "peter.chan",
+        "passport number",
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} leaked into the logs");
+    }
+}
