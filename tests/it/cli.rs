@@ -1,11 +1,10 @@
 //! The machine interfaces of CONTRACTS.md, end to end through the built binary.
 
-use std::io::Write;
 use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::helpers::{Session, bin, buttons, texts};
+use crate::helpers::{Session, bin, buttons, run_with_stdin, texts};
 
 #[test]
 fn match_writes_one_json_object_per_line() {
@@ -44,23 +43,12 @@ fn match_train_builds_from_a_labelled_file() {
         r#"{"text": "book me a taxi", "intent": null}"#,
     ];
     std::fs::write(&train, lines.join("\n")).unwrap();
-    let out = bin()
-        .args(["match", "--train"])
+    let mut cmd = bin();
+    cmd.args(["match", "--train"])
         .arg(&train)
         .arg("--calibrate")
-        .arg(&train)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"play a song\nis it going to rain\n")?;
-            child.wait_with_output()
-        })
-        .unwrap();
+        .arg(&train);
+    let out = run_with_stdin(cmd, "play a song\nis it going to rain\n");
     assert!(out.status.success());
     let answers: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -129,22 +117,9 @@ fn chat_context_survives_a_restart() {
 #[test]
 fn interactive_chat_numbers_the_choices() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bin()
-        .arg("--db")
-        .arg(dir.path().join("bot.db"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all("zorblax\n1\n/quit\n".as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let mut cmd = bin();
+    cmd.arg("--db").arg(dir.path().join("bot.db"));
+    let out = run_with_stdin(cmd, "zorblax\n1\n/quit\n");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success());
     assert!(text.contains("  1. ") && text.contains("  2. "), "{text}");
@@ -243,20 +218,12 @@ fn trace_logs_carry_no_message_text_or_ids() {
         r#"{"user": "98765432", "text": "1"}"#,
     ]
     .join("\n");
-    let out = bin()
-        .env("RUST_LOG", "trace")
+    let mut cmd = bin();
+    cmd.env("RUST_LOG", "trace")
         .arg("--db")
         .arg(dir.path().join("bot.db"))
-        .args(["chat", "--jsonl"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child.stdin.take().unwrap().write_all(input.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+        .args(["chat", "--jsonl"]);
+    let out = run_with_stdin(cmd, &input);
     assert!(out.status.success());
     let logs = String::from_utf8_lossy(&out.stderr);
     assert!(

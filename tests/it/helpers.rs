@@ -63,6 +63,23 @@ pub fn bin() -> Command {
     cmd
 }
 
+/// Runs `cmd` to the end with `input` on its stdin; stdout and stderr captured.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn alumni-bot");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// A running `alumni-bot` with piped stdin/stdout, answering one line per line.
 pub struct Session {
     pub child: Child,
