@@ -123,16 +123,14 @@ pub async fn run_interactive<S: ConversationStore>(
         if matches!(trimmed, "/quit" | "/exit" | "quit" | "exit") {
             break;
         }
-        let (content, shown) = match trimmed.strip_prefix("/file ") {
-            Some(path) => match read_upload(Path::new(path.trim()), None).await {
-                Ok(upload) => (Content::File(upload), None),
-                Err(e) => (Content::Text(String::new()), Some(e)),
-            },
-            None => (Content::Text(line.clone()), None),
+        let content = match trimmed.strip_prefix("/file ") {
+            Some(path) => read_upload(Path::new(path.trim()), None)
+                .await
+                .map(Content::File),
+            None => Ok(Content::Text(line.clone())),
         };
-        let text = match shown {
-            Some(error) => format!("{error}\n"),
-            None => render_plain(
+        let text = match content {
+            Ok(content) => render_plain(
                 &engine
                     .handle(Inbound {
                         from: from.clone(),
@@ -140,6 +138,7 @@ pub async fn run_interactive<S: ConversationStore>(
                     })
                     .await,
             ),
+            Err(error) => format!("{error}\n"),
         };
         out.write_all(format!("{text}\n> ").as_bytes()).await?;
         out.flush().await?;

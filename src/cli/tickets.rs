@@ -71,23 +71,12 @@ pub async fn show(
     if !t.transcript.is_empty() {
         writeln!(out, "\nTranscript:")?;
         for line in &t.transcript {
-            writeln!(
-                out,
-                "  {}: {}",
-                line["author"].as_str().unwrap_or("?"),
-                line["text"].as_str().unwrap_or("")
-            )?;
+            writeln!(out, "  {}: {}", line.author, line.text)?;
         }
     }
     writeln!(out, "\nEvents:")?;
     for e in &t.events {
-        writeln!(
-            out,
-            "  {} {} {}",
-            e["at"].as_str().unwrap_or(""),
-            e["actor"].as_str().unwrap_or(""),
-            e["action"].as_str().unwrap_or("")
-        )?;
+        writeln!(out, "  {} {} {} {}", e.at, e.actor, e.action, e.detail)?;
     }
     Ok(true)
 }

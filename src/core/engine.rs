@@ -61,10 +61,6 @@ impl<S: ConversationStore> Engine<S> {
         }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Handles one message and returns the replies, in order. Never fails: a storage error is
     /// logged and the user gets an apology with a reference to quote.
     pub async fn handle(&self, inbound: Inbound) -> Vec<Reply> {

@@ -241,6 +241,13 @@ impl Matcher {
     pub fn score(&self, text: &str) -> Scored {
         let mut values = Vec::new();
         self.decision_values(text, &mut values);
+        self.scored(&values)
+    }
+
+    /// The best intent, its lead, and whether out-of-scope won: what thresholds decide on.
+    /// Calibration and [`Matcher::classify`] both go through here, so what was calibrated is
+    /// what runs.
+    fn scored(&self, values: &[f32]) -> Scored {
         let mut best = (0, f32::NEG_INFINITY);
         let mut second = f32::NEG_INFINITY;
         for (class, &v) in values.iter().enumerate().take(self.intents.len()) {
@@ -287,7 +294,6 @@ impl Matcher {
         ranked.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
         ranked.truncate(k);
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let oos = self.out_of_scope.map_or(f32::NEG_INFINITY, |c| values[c]);
         let candidates: Vec<Candidate> = ranked
             .iter()
             .map(|&(c, v)| Candidate {
@@ -295,12 +301,7 @@ impl Matcher {
                 score: squash(v),
             })
             .collect();
-        let scored = Scored {
-            best: ranked[0].0,
-            best_score: candidates[0].score,
-            second_score: candidates.get(1).map_or(0.0, |c| c.score),
-            out_of_scope_wins: oos > ranked[0].1,
-        };
+        let scored = self.scored(&values);
         let decision = self.thresholds.decide(&scored);
         let choices = match decision {
             Decision::Clarify => candidates

@@ -32,7 +32,6 @@ impl Default for Params {
 }
 
 pub struct LinearModel {
-    classes: usize,
     /// Per class, the bias.
     bias: Vec<f32>,
     /// Compressed rows, one per feature: the classes whose weight for it is not zero.
@@ -101,15 +100,10 @@ impl LinearModel {
         }
         let bias = per_class.iter().map(|(b, _)| *b).collect();
         LinearModel {
-            classes,
             bias,
             row_start,
             entries,
         }
-    }
-
-    pub fn classes(&self) -> usize {
-        self.classes
     }
 
     /// Decision values of every class for `x`, into `out` (resized to the number of classes).

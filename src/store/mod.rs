@@ -17,7 +17,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod tickets;
 
-pub use tickets::{AttachmentInfo, TicketDetail, TicketSummary, files_dir_for};
+pub use tickets::{
+    AttachmentInfo, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry, files_dir_for,
+};
 
 #[derive(Clone)]
 pub struct Store {
@@ -72,7 +74,13 @@ impl ConversationStore for Store {
             None => Ok(None),
             // A state written by an older version that no longer parses starts afresh rather
             // than locking the user out.
-            Some((json,)) => Ok(serde_json::from_str(&json).ok()),
+            Some((json,)) => match serde_json::from_str(&json) {
+                Ok(conversation) => Ok(Some(conversation)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a stored conversation no longer parses; starting afresh");
+                    Ok(None)
+                }
+            },
         }
     }
 

@@ -30,8 +30,23 @@ pub struct TicketDetail {
     pub platform_user: String,
     pub platform_chat: String,
     pub attachment_files: Vec<AttachmentInfo>,
-    pub transcript: Vec<serde_json::Value>,
-    pub events: Vec<serde_json::Value>,
+    pub transcript: Vec<TranscriptEntry>,
+    pub events: Vec<TicketEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TranscriptEntry {
+    pub author: String,
+    pub text: String,
+}
+
+/// One line of a ticket's event log: who did what, when.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TicketEvent {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +55,20 @@ pub struct AttachmentInfo {
     pub media_type: String,
     pub size: i64,
     pub path: PathBuf,
+}
+
+/// `SELECT` of the columns [`summary_from_row`] reads, then the rest of the query: one column
+/// list for every query that reads tickets, and still a literal (sqlx takes only static SQL).
+macro_rules! select_tickets {
+    ($rest:literal) => {
+        concat!(
+            "SELECT t.id, t.reference, t.status, t.category, t.created_at, t.updated_at, ",
+            "t.platform, t.fields, t.platform_user, t.platform_chat, ",
+            "(SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments ",
+            "FROM tickets t ",
+            $rest
+        )
+    };
 }
 
 const REFERENCE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
@@ -58,92 +87,52 @@ fn new_reference() -> String {
 impl Store {
     /// Where an attachment with this hash lives.
     pub fn attachment_path(&self, hash: &str) -> PathBuf {
-        self.files.join(&hash[..2]).join(hash)
-    }
-
-    /// Writes the content under its hash (once; a second copy of the same file is the same
-    /// file), durably, via a temporary file and a rename.
-    fn put_file(&self, bytes: &[u8]) -> anyhow::Result<String> {
-        let hash = blake3::hash(bytes).to_hex().to_string();
-        let path = self.attachment_path(&hash);
-        if path.exists() {
-            return Ok(hash);
-        }
-        let dir = path.parent().expect("a hash path has a parent");
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tmp = dir.join(format!(".{hash}.tmp"));
-        let mut file = std::fs::File::create(&tmp).context("creating an attachment file")?;
-        std::io::Write::write_all(&mut file, bytes).context("writing an attachment")?;
-        file.sync_all().context("syncing an attachment")?;
-        std::fs::rename(&tmp, &path).context("storing an attachment")?;
-        Ok(hash)
+        attachment_path(&self.files, hash)
     }
 
     pub async fn list_tickets(&self) -> anyhow::Result<Vec<TicketSummary>> {
-        let rows = sqlx::query(
-            "SELECT t.reference, t.status, t.category, t.created_at, t.updated_at, t.platform, t.fields,
-                    (SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments
-             FROM tickets t ORDER BY t.created_at DESC, t.id DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(select_tickets!("ORDER BY t.created_at DESC, t.id DESC"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(summary_from_row).collect()
     }
 
     pub async fn ticket(&self, reference: &str) -> anyhow::Result<Option<TicketDetail>> {
-        let Some(row) = sqlx::query(
-            "SELECT t.id, t.reference, t.status, t.category, t.created_at, t.updated_at, t.platform, t.fields,
-                    t.platform_user, t.platform_chat,
-                    (SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments
-             FROM tickets t WHERE t.reference = ?",
-        )
-        .bind(reference.trim().to_ascii_uppercase())
-        .fetch_optional(&self.pool)
-        .await?
+        let Some(row) = sqlx::query(select_tickets!("WHERE t.reference = ?"))
+            .bind(reference.trim().to_ascii_uppercase())
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
-        let attachment_files = sqlx::query(
+        let attachments: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT hash, media_type, size FROM ticket_attachments WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            let hash: String = r.try_get("hash")?;
-            Ok(AttachmentInfo {
+        .await?;
+        let attachment_files = attachments
+            .into_iter()
+            .map(|(hash, media_type, size)| AttachmentInfo {
                 path: self.attachment_path(&hash),
                 hash,
-                media_type: r.try_get("media_type")?,
-                size: r.try_get("size")?,
+                media_type,
+                size,
             })
-        })
-        .collect::<anyhow::Result<_>>()?;
-        let transcript = sqlx::query("SELECT author, text FROM ticket_transcript WHERE ticket_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok(serde_json::json!({"author": r.try_get::<String, _>("author")?, "text": r.try_get::<String, _>("text")?})))
-            .collect::<anyhow::Result<_>>()?;
-        let events = sqlx::query(
+            .collect();
+        let transcript = sqlx::query_as(
+            "SELECT author, text FROM ticket_transcript WHERE ticket_id = ? ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = sqlx::query_as(
             "SELECT at, actor, action, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(serde_json::json!({
-                "at": r.try_get::<String, _>("at")?,
-                "actor": r.try_get::<String, _>("actor")?,
-                "action": r.try_get::<String, _>("action")?,
-                "detail": r.try_get::<String, _>("detail")?,
-            }))
-        })
-        .collect::<anyhow::Result<_>>()?;
+        .await?;
         Ok(Some(TicketDetail {
             summary: summary_from_row(&row)?,
             platform_user: row.try_get("platform_user")?,
@@ -153,6 +142,28 @@ impl Store {
             events,
         }))
     }
+}
+
+fn attachment_path(files: &Path, hash: &str) -> PathBuf {
+    files.join(&hash[..2]).join(hash)
+}
+
+/// Writes the content under its hash (once; a second copy of the same file is the same file),
+/// durably, via a temporary file and a rename. Blocking: call it off the async runtime.
+fn put_file(files: &Path, bytes: &[u8]) -> anyhow::Result<String> {
+    let hash = blake3::hash(bytes).to_hex().to_string();
+    let path = attachment_path(files, &hash);
+    if path.exists() {
+        return Ok(hash);
+    }
+    let dir = path.parent().expect("a hash path has a parent");
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(".{hash}.tmp"));
+    let mut file = std::fs::File::create(&tmp).context("creating an attachment file")?;
+    std::io::Write::write_all(&mut file, bytes).context("writing an attachment")?;
+    file.sync_all().context("syncing an attachment")?;
+    std::fs::rename(&tmp, &path).context("storing an attachment")?;
+    Ok(hash)
 }
 
 fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSummary> {
@@ -170,17 +181,25 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
 }
 
 impl TicketStore for Store {
-    async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
+    async fn create_ticket(&self, mut ticket: NewTicket) -> anyhow::Result<String> {
         // Files first: a failure after this leaves an unreferenced file (harmless, named by
         // content), never a ticket that points at a missing file.
-        let mut stored = Vec::with_capacity(ticket.attachments.len());
-        for a in &ticket.attachments {
-            stored.push((
-                self.put_file(a.bytes())?,
-                a.media_type(),
-                a.bytes().len() as i64,
-            ));
-        }
+        let files = self.files.clone();
+        let attachments = std::mem::take(&mut ticket.attachments);
+        let stored: Vec<(String, &'static str, i64)> = tokio::task::spawn_blocking(move || {
+            attachments
+                .iter()
+                .map(|a| {
+                    Ok((
+                        put_file(&files, a.bytes())?,
+                        a.media_type(),
+                        a.bytes().len() as i64,
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()
+        })
+        .await
+        .context("the attachment writer stopped")??;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let fields = serde_json::to_string(&ticket.fields)?;
         let mut tx = self.pool.begin().await?;

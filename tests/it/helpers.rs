@@ -36,22 +36,21 @@ pub fn engine() -> Engine<MemoryStore> {
     )
 }
 
-pub async fn say(engine: &Engine<MemoryStore>, user: &str, text: &str) -> Vec<Reply> {
+pub async fn send(engine: &Engine<MemoryStore>, user: &str, content: Content) -> Vec<Reply> {
     engine
         .handle(Inbound {
             from: Sender::private("test", user),
-            content: Content::Text(text.into()),
+            content,
         })
         .await
 }
 
+pub async fn say(engine: &Engine<MemoryStore>, user: &str, text: &str) -> Vec<Reply> {
+    send(engine, user, Content::Text(text.into())).await
+}
+
 pub async fn press(engine: &Engine<MemoryStore>, user: &str, data: &str) -> Vec<Reply> {
-    engine
-        .handle(Inbound {
-            from: Sender::private("test", user),
-            content: Content::Button(data.into()),
-        })
-        .await
+    send(engine, user, Content::Button(data.into())).await
 }
 
 pub fn bin() -> Command {
@@ -63,14 +62,17 @@ pub fn bin() -> Command {
     cmd
 }
 
-/// Runs `cmd` to the end with `input` on its stdin; stdout and stderr captured.
-pub fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
+fn spawn_piped(mut cmd: Command, stderr: Stdio) -> Child {
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
-        .expect("spawn alumni-bot");
+        .expect("spawn alumni-bot")
+}
+
+/// Runs `cmd` to the end with `input` on its stdin; stdout and stderr captured.
+pub fn run_with_stdin(cmd: Command, input: &str) -> std::process::Output {
+    let mut child = spawn_piped(cmd, Stdio::piped());
     child
         .stdin
         .take()
@@ -88,13 +90,9 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn spawn(mut cmd: Command) -> Self {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn alumni-bot");
+    /// Its stderr goes to the test's, unread: a pipe nobody drains could fill and stall it.
+    pub fn spawn(cmd: Command) -> Self {
+        let mut child = spawn_piped(cmd, Stdio::inherit());
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         Session {

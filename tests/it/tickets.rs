@@ -12,6 +12,11 @@ use serde_json::Value;
 
 use crate::helpers::bin;
 
+/// `alumni-bot --db DB ARGS…`, run to the end.
+fn tickets_cli(db: &Path, args: &[&str]) -> std::process::Output {
+    bin().arg("--db").arg(db).args(args).output().unwrap()
+}
+
 fn ticket(user: &str, passport: &str, attachments: Vec<Attachment>) -> NewTicket {
     let fields = BTreeMap::from([
         ("full_name".to_string(), "Chan Tai Man Peter".to_string()),
@@ -72,16 +77,11 @@ async fn a_ticket_is_stored_whole_and_listed_newest_first() {
     assert_eq!(stored.hash, blake3::hash(&pdf).to_hex().to_string());
     assert_eq!(stored.media_type, "application/pdf");
     assert_eq!(detail.transcript.len(), 2);
-    assert_eq!(detail.events[0]["action"], "created");
+    assert_eq!(detail.events[0].action, "created");
     drop(store);
 
     // The CLI, another process, sees the same file.
-    let out = bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["tickets", "list", "--json"])
-        .output()
-        .unwrap();
+    let out = tickets_cli(&db, &["tickets", "list", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -103,23 +103,13 @@ async fn a_ticket_is_stored_whole_and_listed_newest_first() {
         "stored verbatim"
     );
 
-    let show = bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["tickets", "show", &first])
-        .output()
-        .unwrap();
+    let show = tickets_cli(&db, &["tickets", "show", &first]);
     let text = String::from_utf8(show.stdout).unwrap();
     assert!(
         text.contains("K1234567") && text.contains("application/pdf"),
         "{text}"
     );
-    let missing = bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["tickets", "show", "T-NOPE00"])
-        .output()
-        .unwrap();
+    let missing = tickets_cli(&db, &["tickets", "show", "T-NOPE00"]);
     assert_eq!(missing.status.code(), Some(1));
 }
 
@@ -128,12 +118,7 @@ async fn migrations_apply_to_an_empty_and_to_an_older_database() {
     let dir = tempfile::tempdir().unwrap();
     // Empty: everything applied, tickets list is an empty array.
     let empty = dir.path().join("empty.db");
-    let out = bin()
-        .arg("--db")
-        .arg(&empty)
-        .args(["tickets", "list", "--json"])
-        .output()
-        .unwrap();
+    let out = tickets_cli(&empty, &["tickets", "list", "--json"]);
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "[]");
 
     // Older: a database made by the first migration only, with a conversation in it.
