@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::core::{Content, ConversationStore, Engine, Inbound, Reply, Sender, Upload};
+use crate::core::{Content, Engine, Inbound, Reply, Sender, Stores, Upload};
 use crate::markup;
 
 pub const PLATFORM: &str = "console";
@@ -28,7 +28,7 @@ struct JsonInput {
 }
 
 /// One JSON object a line in, exactly one JSON line out for each, flushed.
-pub async fn run_jsonl<S: ConversationStore>(
+pub async fn run_jsonl<S: Stores>(
     engine: &Engine<S>,
     input: impl AsyncBufRead + Unpin,
     mut out: impl AsyncWrite + Unpin,
@@ -105,7 +105,7 @@ async fn read_upload(path: &Path, caption: Option<String>) -> Result<Upload, Str
 }
 
 /// The interactive chat: replies as plain text, buttons as numbered choices.
-pub async fn run_interactive<S: ConversationStore>(
+pub async fn run_interactive<S: Stores>(
     engine: &Engine<S>,
     input: impl AsyncBufRead + Unpin,
     mut out: impl AsyncWrite + Unpin,

@@ -15,12 +15,13 @@ pub fn check(settings: &Settings, out: &mut impl Write) -> anyhow::Result<bool> 
             let t = matcher.thresholds();
             writeln!(
                 out,
-                "{}: OK — {} intents, {} examples, {} out-of-scope examples, {} synonym groups",
+                "{}: OK — {} intents, {} examples, {} out-of-scope examples, {} synonym groups, {} flows",
                 settings.knowledge.display(),
                 kb.intents.len(),
                 examples,
                 kb.out_of_scope.len(),
-                kb.synonyms.len()
+                kb.synonyms.len(),
+                kb.flows.by_id.len()
             )?;
             writeln!(
                 out,

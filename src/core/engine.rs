@@ -1,5 +1,9 @@
 //! The engine: one message in, the bot's replies out. Every platform goes through
 //! [`Engine::handle`]; it decides what to say, adapters only translate.
+//!
+//! A message is handled under its conversation's lock: load the state, respond, save. The guided
+//! flows live in [`super::flow`]; this file routes a message to them, to the matcher, or to a
+//! command.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use tracing::{debug, info, warn};
 
 use super::conversation::{Conversation, ConversationStore};
-use super::message::{Button, Content, Inbound, Reply};
+use super::message::{Button, Content, Inbound, Reply, Sender};
+use super::ticket::{Author, TicketStore, TranscriptLine};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{Decision, Matcher, Outcome, normalize};
 use crate::privacy::Pseudonymizer;
@@ -16,13 +21,18 @@ use crate::privacy::Pseudonymizer;
 /// asked to shorten rather than have the bot guess from a wall of text.
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 
+/// Transcript lines kept in a conversation (and filed with a ticket); outside a flow only the
+/// last few are kept, as the context that led into one.
+const TRANSCRIPT_LINES: usize = 60;
+const TRANSCRIPT_LINES_OUTSIDE_FLOWS: usize = 6;
+
 /// Button data. Kept short: Telegram allows 64 bytes of callback data.
-const INTENT_PREFIX: &str = "intent:";
+pub(super) const INTENT_PREFIX: &str = "intent:";
 const NONE_OF_THESE: &str = "none";
-const STAFF: &str = "intent:contact_staff";
+pub(super) const STAFF: &str = "intent:contact_staff";
 
 /// Intents the engine itself refers to; a knowledge base without them still works.
-const CONTACT_INTENT: &str = "contact_staff";
+pub(super) const CONTACT_INTENT: &str = "contact_staff";
 const HELP_INTENT: &str = "help";
 const GREETING_INTENT: &str = "greeting";
 const CAPABILITIES_INTENT: &str = "capabilities";
@@ -35,17 +45,41 @@ const STARTER_TOPICS: [&str; 4] = [
     "apply_email_alias",
 ];
 
+/// Typed phrases that mean "get me a human", at any step.
+const PERSON_PHRASES: [&str; 10] = [
+    "talk to a person",
+    "talk to a human",
+    "speak to a person",
+    "speak to a human",
+    "real person",
+    "human",
+    "agent",
+    "staff",
+    "operator",
+    "person",
+];
+
+/// What the engine needs of storage: conversations and tickets.
+pub trait Stores: ConversationStore + TicketStore {}
+impl<T: ConversationStore + TicketStore> Stores for T {}
+
 pub struct Engine<S> {
-    kb: Arc<KnowledgeBase>,
-    matcher: Arc<Matcher>,
-    store: S,
+    pub(super) kb: Arc<KnowledgeBase>,
+    pub(super) matcher: Arc<Matcher>,
+    pub(super) store: S,
     pseudonyms: Pseudonymizer,
     /// One lock per conversation, so two messages of one user are handled in order while
     /// different users proceed in parallel. std Mutex: held only to fetch the entry.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl<S: ConversationStore> Engine<S> {
+/// One message being handled: who sent it and their pseudonym for logs.
+pub(super) struct Turn<'a> {
+    pub from: &'a Sender,
+    pub who: &'a str,
+}
+
+impl<S: Stores> Engine<S> {
     pub fn new(
         kb: Arc<KnowledgeBase>,
         matcher: Arc<Matcher>,
@@ -61,8 +95,13 @@ impl<S: ConversationStore> Engine<S> {
         }
     }
 
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// Handles one message and returns the replies, in order. Never fails: a storage error is
-    /// logged and the user gets an apology with a reference to quote.
+    /// logged and the user gets an apology with a reference to quote; the conversation is then
+    /// left as it was before the message, so trying again is safe.
     pub async fn handle(&self, inbound: Inbound) -> Vec<Reply> {
         let key = inbound.from.conversation_key();
         let who = self
@@ -81,11 +120,33 @@ impl<S: ConversationStore> Engine<S> {
             Ok(c) => c.unwrap_or_default(),
             Err(e) => return self.apology(&who, "load", &e),
         };
-        let replies = self.respond(&mut conversation, &inbound, &who);
+        let turn = Turn {
+            from: &inbound.from,
+            who: &who,
+        };
+        let line = user_line(&conversation, &inbound.content);
+        record(&mut conversation, Author::User, line);
+        let replies = match self
+            .respond(&mut conversation, &inbound.content, &turn)
+            .await
+        {
+            Ok(replies) => replies,
+            Err(e) => return self.apology(&who, "respond", &e),
+        };
         conversation.offered = replies
             .last()
             .map(|r| r.buttons.clone())
             .unwrap_or_default();
+        for reply in &replies {
+            record(&mut conversation, Author::Bot, reply.text.clone());
+        }
+        let keep = if conversation.flow.is_some() {
+            TRANSCRIPT_LINES
+        } else {
+            TRANSCRIPT_LINES_OUTSIDE_FLOWS
+        };
+        let excess = conversation.transcript.len().saturating_sub(keep);
+        conversation.transcript.drain(..excess);
         if let Err(e) = self.store.save(&key, &conversation).await {
             return self.apology(&who, "save", &e);
         }
@@ -100,41 +161,53 @@ impl<S: ConversationStore> Engine<S> {
         ))]
     }
 
-    fn respond(&self, conversation: &mut Conversation, inbound: &Inbound, who: &str) -> Vec<Reply> {
-        match &inbound.content {
-            Content::Button(data) => self.on_button(conversation, data, who),
-            Content::File(_) => {
-                info!(user = who, "file outside a flow");
-                vec![Reply::text(
-                    "Thanks, but I only need files when I ask for one (for example the copy of your ID for a correction request). Please ask your question in words.",
-                )]
-            }
-            Content::Text(text) => self.on_text(conversation, text, who),
+    async fn respond(
+        &self,
+        conversation: &mut Conversation,
+        content: &Content,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        match content {
+            Content::Button(data) => self.on_button(conversation, data, turn).await,
+            Content::File(upload) => self.on_file(conversation, upload, turn).await,
+            Content::Text(text) => self.on_text(conversation, text, turn).await,
         }
     }
 
-    fn on_text(&self, conversation: &mut Conversation, text: &str, who: &str) -> Vec<Reply> {
+    async fn on_text(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
         let text = text.trim();
         if text.chars().count() > MAX_MESSAGE_CHARS {
-            info!(user = who, "message too long");
-            return vec![Reply::text(format!(
-                "That message is too long for me (over {MAX_MESSAGE_CHARS} characters). Please ask your question in a sentence or two."
+            info!(user = turn.who, "message too long");
+            let mut replies = vec![Reply::text(format!(
+                "That message is too long for me (over {MAX_MESSAGE_CHARS} characters). Please say it in a sentence or two."
             ))];
+            replies.extend(self.reprompt(conversation));
+            return Ok(replies);
         }
         if normalize::tokenize(text).is_empty() {
-            return vec![Reply::text(
-                "I didn't catch a question there. Type what you need help with, for example \"I forgot my password\".",
+            let mut replies = vec![Reply::text(
+                "I didn't catch anything there. Type what you need help with, for example \"I forgot my password\".",
             )];
+            replies.extend(self.reprompt(conversation));
+            return Ok(replies);
         }
         if let Some(data) = self.chosen_button(conversation, text) {
-            return self.on_button(conversation, &data, who);
+            return self.on_button(conversation, &data, turn).await;
         }
-        if let Some(replies) = self.on_command(conversation, text) {
-            return replies;
+        if let Some(replies) = self.on_command(conversation, text, turn).await? {
+            return Ok(replies);
+        }
+        if conversation.flow.is_some() {
+            return self.flow_text(conversation, text, turn).await;
         }
         let outcome = self.matcher.classify(text);
-        debug!(user = who, decision = ?outcome.decision, intent = outcome.intent(), score = outcome.score(), "matched");
-        self.on_outcome(conversation, &outcome)
+        debug!(user = turn.who, decision = ?outcome.decision, intent = outcome.intent(), score = outcome.score(), "matched");
+        self.on_outcome(conversation, &outcome, turn).await
     }
 
     /// A typed number or label that picks one of the buttons just offered.
@@ -149,107 +222,167 @@ impl<S: ConversationStore> Engine<S> {
             .map(|b| b.data.clone())
     }
 
-    fn on_command(&self, conversation: &mut Conversation, text: &str) -> Option<Vec<Reply>> {
+    async fn on_command(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Option<Vec<Reply>>> {
+        let slash = text.starts_with('/');
+        let one_word = text.split_whitespace().count() == 1;
         let command = text
             .trim_start_matches('/')
             .split(['@', ' '])
             .next()
             .unwrap_or("")
+            .trim_end_matches(['.', '!'])
             .to_ascii_lowercase();
-        match command.as_str() {
-            "start" if text.starts_with('/') => {
+        let replies = match command.as_str() {
+            "start" if slash => {
                 *conversation = Conversation::default();
-                Some(self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT]))
+                self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT])
             }
-            "help" | "menu" if text.split_whitespace().count() == 1 => {
-                Some(self.answer(HELP_INTENT))
+            "help" | "menu" if one_word => match self.flow_help(conversation) {
+                Some(replies) => replies,
+                None => self.answer(HELP_INTENT),
+            },
+            "contact" if slash => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
+            "cancel" | "restart" | "stop" | "reset" | "quit" if one_word => {
+                let stopped = self.stop_flow(conversation);
+                *conversation = Conversation {
+                    last_ticket: conversation.last_ticket.take(),
+                    ..Conversation::default()
+                };
+                vec![Reply::text(match stopped {
+                    Some(title) => format!(
+                        "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
+                    ),
+                    None => "OK, let's start over. What can I help you with?".to_string(),
+                })]
             }
-            "contact" if text.starts_with('/') => Some(self.answer(CONTACT_INTENT)),
-            "cancel" | "restart" | "stop" | "reset" if text.split_whitespace().count() == 1 => {
-                *conversation = Conversation::default();
-                Some(vec![Reply::text(
-                    "OK, let's start over. What can I help you with?",
-                )])
-            }
-            "back" if text.split_whitespace().count() == 1 => Some(vec![Reply::text(
-                "There is no earlier step to go back to. What can I help you with?",
-            )]),
-            _ => None,
-        }
+            "back" if one_word => self.flow_back(conversation),
+            _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
+            _ => return Ok(None),
+        };
+        Ok(Some(replies))
     }
 
-    fn on_button(&self, conversation: &mut Conversation, data: &str, who: &str) -> Vec<Reply> {
+    async fn on_button(
+        &self,
+        conversation: &mut Conversation,
+        data: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
         if let Some(id) = data.strip_prefix(INTENT_PREFIX)
             && self.kb.intent(id).is_some()
         {
-            debug!(user = who, intent = id, "chosen");
+            debug!(user = turn.who, intent = id, "chosen");
             conversation.misunderstood = 0;
-            return self.answer(id);
+            return self.open_intent(conversation, id, turn).await;
         }
         if data == NONE_OF_THESE {
-            return self.not_understood(conversation, "Sorry I didn't get it right.");
+            return Ok(self.not_understood(conversation, "Sorry I didn't get it right."));
+        }
+        if let Some(replies) = self.flow_button(conversation, data, turn).await? {
+            return Ok(replies);
         }
         // A button from an older version of the bot, or made up: say so, lose nothing.
-        info!(user = who, "unknown button");
-        vec![Reply::text(
+        info!(user = turn.who, "unknown button");
+        let mut replies = vec![Reply::text(
             "That button is no longer active. Please type your question, or /help to see what I can do.",
-        )]
+        )];
+        replies.extend(self.reprompt(conversation));
+        Ok(replies)
     }
 
-    fn on_outcome(&self, conversation: &mut Conversation, outcome: &Outcome) -> Vec<Reply> {
-        match outcome.decision {
+    async fn on_outcome(
+        &self,
+        conversation: &mut Conversation,
+        outcome: &Outcome,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        Ok(match outcome.decision {
             Decision::Answer => {
                 conversation.misunderstood = 0;
-                self.answer(&outcome.candidates[0].intent)
+                self.open_intent(conversation, &outcome.candidates[0].intent, turn)
+                    .await?
             }
             Decision::Clarify => {
                 conversation.misunderstood = 0;
-                let mut buttons: Vec<Button> = outcome.candidates[..outcome.choices]
-                    .iter()
-                    .filter_map(|c| self.kb.intent(&c.intent))
-                    .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
-                    .collect();
-                buttons.push(Button::new("None of these", NONE_OF_THESE));
-                let question = if buttons.len() == 2 {
-                    "Did you mean this?"
-                } else {
-                    "Did you mean one of these?"
-                };
-                vec![Reply::text(question).with_buttons(buttons)]
+                vec![self.did_you_mean(outcome)]
             }
             Decision::Fallback => {
                 self.not_understood(conversation, "Sorry, I don't know about that.")
             }
-        }
+        })
     }
 
-    fn not_understood(&self, conversation: &mut Conversation, opening: &str) -> Vec<Reply> {
+    pub(super) fn did_you_mean(&self, outcome: &Outcome) -> Reply {
+        let mut buttons: Vec<Button> = outcome.candidates[..outcome.choices]
+            .iter()
+            .filter_map(|c| self.kb.intent(&c.intent))
+            .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
+            .collect();
+        buttons.push(Button::new("None of these", NONE_OF_THESE));
+        let question = if buttons.len() == 2 {
+            "Did you mean this?"
+        } else {
+            "Did you mean one of these?"
+        };
+        Reply::text(question).with_buttons(buttons)
+    }
+
+    /// What the user asked for: the intent's flow if it has one, else its answer. In the middle
+    /// of another flow, a plain answer comes with an offer to go on.
+    pub(super) async fn open_intent(
+        &self,
+        conversation: &mut Conversation,
+        id: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        if let Some(flow) = self.kb.flow_for_intent(id) {
+            return self.start_flow(conversation, &flow.id, turn).await;
+        }
+        let mut replies = self.answer(id);
+        if let Some(offer) = self.resume_offer(conversation) {
+            replies.push(offer);
+        }
+        Ok(replies)
+    }
+
+    pub(super) fn not_understood(
+        &self,
+        conversation: &mut Conversation,
+        opening: &str,
+    ) -> Vec<Reply> {
         conversation.misunderstood += 1;
         if conversation.misunderstood >= 2 {
             let text = format!(
                 "{opening} I'm still not getting it, sorry. A person at the alumni office can help: email **alumni@ust.hk** or WhatsApp **(852) 6359 1911**, or I can open a ticket for you."
             );
-            let mut buttons = vec![];
-            if self.kb.intent(CONTACT_INTENT).is_some() {
-                buttons.push(Button::new("Talk to a person", STAFF));
-            }
-            return vec![Reply::text(text).with_buttons(buttons)];
+            return vec![Reply::text(text).with_buttons(self.staff_button())];
         }
         let mut buttons: Vec<Button> = STARTER_TOPICS
             .iter()
             .filter_map(|id| self.kb.intent(id))
             .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
             .collect();
-        if self.kb.intent(CONTACT_INTENT).is_some() {
-            buttons.push(Button::new("Talk to a person", STAFF));
-        }
+        buttons.extend(self.staff_button());
         vec![Reply::text(format!(
             "{opening} I can only help with the alumni email account: activation, passwords, aliases, Wi-Fi and library logins, forwarding, Office 365 and record corrections. Could you rephrase, or pick a topic?"
         ))
         .with_buttons(buttons)]
     }
 
-    fn answer(&self, id: &str) -> Vec<Reply> {
+    pub(super) fn staff_button(&self) -> Vec<Button> {
+        if self.kb.intent(CONTACT_INTENT).is_some() {
+            vec![Button::new("Talk to a person", STAFF)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    pub(super) fn answer(&self, id: &str) -> Vec<Reply> {
         self.answer_many(&[id])
     }
 
@@ -274,6 +407,40 @@ impl<S: ConversationStore> Engine<S> {
         }
         replies
     }
+}
+
+/// "talk to a person" and its variants, typed on their own.
+fn wants_person(text: &str) -> bool {
+    let words = normalize::tokenize(text).join(" ");
+    let words = words
+        .strip_prefix("i want to ")
+        .or_else(|| words.strip_prefix("can i "))
+        .or_else(|| words.strip_prefix("let me "))
+        .unwrap_or(&words);
+    PERSON_PHRASES.contains(&words)
+}
+
+/// How a user's message reads in the transcript: the text, the label of the button pressed, or a
+/// note that a file came.
+fn user_line(conversation: &Conversation, content: &Content) -> String {
+    match content {
+        Content::Text(text) => text.chars().take(MAX_MESSAGE_CHARS).collect(),
+        Content::Button(data) => conversation
+            .offered
+            .iter()
+            .find(|b| &b.data == data)
+            .map_or_else(
+                || "[pressed a button]".to_string(),
+                |b| format!("[{}]", b.label),
+            ),
+        Content::File(_) => "[sent a file]".to_string(),
+    }
+}
+
+fn record(conversation: &mut Conversation, author: Author, text: String) {
+    conversation
+        .transcript
+        .push(TranscriptLine { author, text });
 }
 
 /// A reference a user can quote to staff about an error: time-based, short, not secret.

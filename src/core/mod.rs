@@ -3,10 +3,14 @@
 
 pub mod conversation;
 pub mod engine;
+mod flow;
 pub mod message;
 pub mod ticket;
+pub mod validate;
 
-pub use conversation::{Conversation, ConversationStore, MemoryStore};
-pub use engine::Engine;
+pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore};
+pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
-pub use ticket::{Attachment, AttachmentError, Author, NewTicket, TicketStore, TranscriptLine};
+pub use ticket::{
+    Attachment, AttachmentError, Author, NewTicket, StoredFile, TicketStore, TranscriptLine,
+};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::message::Sender;
 
@@ -15,20 +15,46 @@ pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 pub struct NewTicket {
     pub category: String,
     pub from: Sender,
+    /// What made this ticket (a flow run and its step). Filing twice with the same origin, say
+    /// after a crash between filing and saving the conversation, gives back the first ticket.
+    pub origin: String,
     /// What the user supplied, by field name.
     pub fields: BTreeMap<String, String>,
     /// The conversation that led to the ticket, oldest first.
     pub transcript: Vec<TranscriptLine>,
-    pub attachments: Vec<Attachment>,
+    /// Files already stored with [`TicketStore::store_file`].
+    pub attachments: Vec<StoredFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A checked file kept by the store under its content hash, waiting for (or part of) a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub hash: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+impl StoredFile {
+    /// "PDF, 230 KB": how the summary and staff see it, without its name.
+    pub fn describe(&self) -> String {
+        let kind = match self.media_type.as_str() {
+            "application/pdf" => "PDF",
+            "image/jpeg" => "JPEG photo",
+            "image/png" => "PNG image",
+            "image/webp" => "WebP image",
+            other => other,
+        };
+        format!("{kind}, {} KB", self.size.div_ceil(1024))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptLine {
     pub author: Author,
     pub text: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Author {
     User,
@@ -99,8 +125,15 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// Where tickets are kept. `store` implements it on SQLite.
 pub trait TicketStore: Send + Sync + 'static {
+    /// Keeps a checked file durably until a ticket refers to it.
+    fn store_file(
+        &self,
+        file: Attachment,
+    ) -> impl Future<Output = anyhow::Result<StoredFile>> + Send;
+
     /// Writes the ticket with its attachments, transcript and first event, all or nothing;
-    /// returns the reference users quote.
+    /// returns the reference users quote. A second call with the same `origin` writes nothing
+    /// and returns the first ticket's reference.
     fn create_ticket(
         &self,
         ticket: NewTicket,

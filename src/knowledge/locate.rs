@@ -24,6 +24,20 @@ impl<'a> Locator<'a> {
             .map(|i| i + 1)
     }
 
+    /// The 1-based line of the first `id: <id>` at or after the 0-based line `from`.
+    pub fn id_after(&self, id: &str, from: usize) -> Option<usize> {
+        self.value_after("id", id, from)
+    }
+
+    /// The 1-based line of the first `key: value` at or after the 0-based line `from`.
+    pub fn value_after(&self, key: &str, value: &str, from: usize) -> Option<usize> {
+        self.lines
+            .iter()
+            .skip(from)
+            .position(|line| value_of(line, key).is_some_and(|v| v == value))
+            .map(|i| i + from + 1)
+    }
+
     /// The 1-based line, at or after the 0-based `from`, where the mapping key `key` appears.
     pub fn key(&self, key: &str, from: usize) -> Option<usize> {
         self.lines

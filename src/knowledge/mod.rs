@@ -5,6 +5,7 @@
 //! is strict and reports *every* problem it finds, each with its file and line, so one run of
 //! `alumni-bot kb check` shows all there is to fix; the bot refuses to start on any.
 
+pub mod flow;
 mod locate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use crate::markup;
 use crate::matcher::Example;
 use crate::matcher::normalize::Synonyms;
+use flow::{Flow, FlowDoc, Flows};
 use locate::Locator;
 
 /// One FAQ entry: what users ask, and what the bot answers.
@@ -36,11 +38,21 @@ pub struct KnowledgeBase {
     pub intents: Vec<Intent>,
     pub synonyms: BTreeMap<String, Vec<String>>,
     pub out_of_scope: Vec<String>,
+    pub flows: Flows,
 }
 
 impl KnowledgeBase {
     pub fn intent(&self, id: &str) -> Option<&Intent> {
         self.intents.iter().find(|i| i.id == id)
+    }
+
+    pub fn flow(&self, id: &str) -> Option<&Flow> {
+        self.flows.by_id.get(id)
+    }
+
+    /// The flow an intent starts, if it starts one.
+    pub fn flow_for_intent(&self, intent: &str) -> Option<&Flow> {
+        self.flows.by_intent.get(intent).and_then(|f| self.flow(f))
     }
 
     /// The labelled examples the matcher learns from.
@@ -113,6 +125,8 @@ struct FileDoc {
     synonyms: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     out_of_scope: Vec<String>,
+    #[serde(default)]
+    flows: Vec<FlowDoc>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +197,9 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
     let mut defined: HashMap<String, (PathBuf, Option<usize>)> = HashMap::new();
     let mut example_owner: HashMap<String, String> = HashMap::new();
     let mut references: Vec<(PathBuf, Option<usize>, String, String)> = Vec::new();
+    // Where each flow was defined, and what its steps hand off to or start from.
+    let mut flows_at: HashMap<String, (PathBuf, Option<usize>)> = HashMap::new();
+    let mut flow_links: Vec<(PathBuf, Option<usize>, String, FlowLink)> = Vec::new();
 
     for &(file, text) in sources {
         let mut report = |line: Option<usize>, message: String| {
@@ -237,6 +254,54 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
                 .filter(|e| !e.trim().is_empty())
                 .cloned(),
         );
+
+        let flows_line = locate.key("flows", 0).unwrap_or(1) - 1;
+        for flow_doc in doc.flows {
+            let flow_line = locate.id_after(&flow_doc.id, flows_line);
+            let step_line = |step: &str| {
+                flow_line
+                    .and_then(|l| locate.value_after("step", step, l))
+                    .or(flow_line)
+            };
+            let flow_id = flow_doc.id.clone();
+            if let Some((other_file, other_line)) = flows_at.get(&flow_id) {
+                let at = other_line.map_or(String::new(), |l| format!(":{l}"));
+                report(
+                    flow_line,
+                    format!(
+                        "flow `{flow_id}`: duplicate id, first defined at {}{at}",
+                        other_file.display()
+                    ),
+                );
+                continue;
+            }
+            let (flow, flow_problems) = flow::build(flow_doc);
+            for p in flow_problems {
+                let line = p.step.as_deref().map_or(flow_line, step_line);
+                report(line, format!("flow `{flow_id}`: {}", p.message));
+            }
+            let Some(flow) = flow else { continue };
+            flows_at.insert(flow_id.clone(), (file.to_path_buf(), flow_line));
+            if let Some(intent) = &flow.intent {
+                flow_links.push((
+                    file.to_path_buf(),
+                    flow_line,
+                    flow_id.clone(),
+                    FlowLink::Intent(intent.clone()),
+                ));
+            }
+            for step in &flow.steps {
+                if let flow::Action::Handoff(target) = &step.action {
+                    flow_links.push((
+                        file.to_path_buf(),
+                        step_line(&step.id),
+                        flow_id.clone(),
+                        FlowLink::Handoff(step.id.clone(), target.clone()),
+                    ));
+                }
+            }
+            kb.flows.by_id.insert(flow_id, flow);
+        }
 
         for intent in doc.intents {
             let line = locate.intent(&intent.id);
@@ -321,6 +386,31 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             });
         }
     }
+    for (file, line, flow_id, link) in flow_links {
+        let message = match link {
+            FlowLink::Intent(intent) if !defined.contains_key(&intent) => {
+                format!("flow `{flow_id}`: starts from intent `{intent}`, which does not exist")
+            }
+            FlowLink::Intent(intent) => match kb.flows.by_intent.get(&intent) {
+                Some(other) => {
+                    format!("flow `{flow_id}`: intent `{intent}` already starts flow `{other}`")
+                }
+                None => {
+                    kb.flows.by_intent.insert(intent, flow_id);
+                    continue;
+                }
+            },
+            FlowLink::Handoff(step, target) if !kb.flows.by_id.contains_key(&target) => {
+                format!("flow `{flow_id}`: step `{step}`: hands off to unknown flow `{target}`")
+            }
+            FlowLink::Handoff(..) => continue,
+        };
+        problems.push(Problem {
+            file,
+            line,
+            message,
+        });
+    }
     if kb.intents.is_empty() && problems.is_empty() {
         problems.push(Problem {
             file: PathBuf::from("knowledge"),
@@ -333,6 +423,13 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
     } else {
         Err(LoadError { problems })
     }
+}
+
+/// What a flow refers to outside itself, checked once every file is read.
+enum FlowLink {
+    Intent(String),
+    /// (step, target flow)
+    Handoff(String, String),
 }
 
 /// serde_yaml's message without its trailing " at line N column M" (the line is reported apart).

@@ -154,3 +154,150 @@ fn the_shipped_knowledge_base_loads_and_covers_the_contract() {
         );
     }
 }
+
+const FLOW_INTENT: &str = "intents:
+  - id: fix_it
+    title: Fix it
+    examples: [it is broken]
+    answer: Try again.
+";
+
+fn flow_problems(flows: &str) -> Vec<String> {
+    let sources = [
+        (Path::new("kb/faq.yaml"), FLOW_INTENT),
+        (Path::new("kb/flows.yaml"), flows),
+    ];
+    load_sources(&sources)
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+const GOOD_FLOW: &str = "flows:
+  - id: fix
+    intent: fix_it
+    title: the fix
+    steps:
+      - step: ask
+        say: Did you try again?
+        solved: {yes: done, no: name}
+      - step: name
+        say: Your name?
+        ask: name
+        field: full_name
+        next: summary
+      - step: summary
+        say: Send this?
+        confirm: true
+        next: submit
+      - step: submit
+        ticket: general
+        say: Sent as {reference}.
+      - step: done
+        say: Good.
+        end: true
+";
+
+#[test]
+fn a_good_flow_loads_and_is_started_by_its_intent() {
+    let sources = [
+        (Path::new("kb/faq.yaml"), FLOW_INTENT),
+        (Path::new("kb/flows.yaml"), GOOD_FLOW),
+    ];
+    let kb = load_sources(&sources).unwrap();
+    let flow = kb.flow_for_intent("fix_it").expect("linked");
+    assert_eq!(flow.start().id, "ask");
+    assert!(flow.collects_personal_data());
+    assert_eq!(flow.step_for_field("full_name").unwrap().id, "name");
+}
+
+#[test]
+fn flow_graph_problems_name_file_line_and_step() {
+    let p = flow_problems(
+        "flows:
+  - id: fix
+    intent: fix_it
+    title: the fix
+    steps:
+      - step: start
+        say: Pick
+        choices:
+          - {label: A, goto: nowhere}
+          - {label: B, goto: loop_a}
+      - step: loop_a
+        say: a
+        next: loop_b
+      - step: loop_b
+        next: loop_a
+      - step: orphan
+        say: never
+        end: true
+",
+    );
+    assert!(
+        p.contains(
+            &"kb/flows.yaml:6: flow `fix`: step `start`: goes to unknown step `nowhere`".into()
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        p.contains(
+            &"kb/flows.yaml:16: flow `fix`: step `orphan`: cannot be reached from the start".into()
+        ),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("kb/flows.yaml:11:") && m.contains("`loop_a`: is a dead end")),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.contains("loop back to it without waiting")),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn flow_step_problems_are_all_reported() {
+    let p = flow_problems(
+        "flows:
+  - id: fix
+    intent: no_such_intent
+    title: the fix
+    steps:
+      - step: start
+        ask: year
+        next: send
+      - step: send
+        ticket: general
+        say: Sent.
+      - step: start
+        say: again
+        end: true
+      - step: both
+        say: x
+        end: true
+        handoff: other
+  - id: other
+    title: other
+    steps:
+      - step: go
+        handoff: missing_flow
+",
+    );
+    let expect = [
+        "kb/flows.yaml:6: flow `fix`: step `start`: an `ask` step needs a `field`",
+        "kb/flows.yaml:6: flow `fix`: step `start`: a step that waits for the user needs `say`",
+        "kb/flows.yaml:9: flow `fix`: step `send`: a ticket step must `say` the `{reference}`",
+        "flow `fix`: step `start`: a step with this id comes earlier in the flow",
+        "flow `fix`: step `both`: a step does one of",
+        "kb/flows.yaml:2: flow `fix`: starts from intent `no_such_intent`, which does not exist",
+        "kb/flows.yaml:22: flow `other`: step `go`: hands off to unknown flow `missing_flow`",
+    ];
+    for e in expect {
+        assert!(p.iter().any(|m| m.contains(e)), "{e:?} not in {p:#?}");
+    }
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Store;
-use crate::core::{NewTicket, TicketStore};
+use crate::core::{Attachment, NewTicket, StoredFile, TicketStore};
 
 /// A ticket as `tickets list --json` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -145,7 +145,7 @@ impl Store {
 }
 
 fn attachment_path(files: &Path, hash: &str) -> PathBuf {
-    files.join(&hash[..2]).join(hash)
+    files.join(hash.get(..2).unwrap_or("__")).join(hash)
 }
 
 /// Writes the content under its hash (once; a second copy of the same file is the same file),
@@ -181,35 +181,43 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
 }
 
 impl TicketStore for Store {
-    async fn create_ticket(&self, mut ticket: NewTicket) -> anyhow::Result<String> {
-        // Files first: a failure after this leaves an unreferenced file (harmless, named by
-        // content), never a ticket that points at a missing file.
+    async fn store_file(&self, file: Attachment) -> anyhow::Result<StoredFile> {
         let files = self.files.clone();
-        let attachments = std::mem::take(&mut ticket.attachments);
-        let stored: Vec<(String, &'static str, i64)> = tokio::task::spawn_blocking(move || {
-            attachments
-                .iter()
-                .map(|a| {
-                    Ok((
-                        put_file(&files, a.bytes())?,
-                        a.media_type(),
-                        a.bytes().len() as i64,
-                    ))
-                })
-                .collect::<anyhow::Result<_>>()
+        let media_type = file.media_type().to_string();
+        let size = file.bytes().len() as u64;
+        let hash = tokio::task::spawn_blocking(move || put_file(&files, file.bytes()))
+            .await
+            .context("the attachment writer stopped")??;
+        Ok(StoredFile {
+            hash,
+            media_type,
+            size,
         })
-        .await
-        .context("the attachment writer stopped")??;
+    }
+
+    async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let fields = serde_json::to_string(&ticket.fields)?;
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock before the first read, so the check for an earlier
+        // ticket and the insert are one unit, and a busy database waits (busy_timeout) instead
+        // of failing the upgrade from reader to writer.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT reference FROM tickets WHERE origin = ?")
+                .bind(&ticket.origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((reference,)) = existing {
+            return Ok(reference);
+        }
         let (id, reference) = loop {
             let reference = new_reference();
             let inserted = sqlx::query(
-                "INSERT INTO tickets (reference, category, platform, platform_user, platform_chat, fields, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
+                "INSERT INTO tickets (reference, origin, category, platform, platform_user, platform_chat, fields, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
             )
             .bind(&reference)
+            .bind(&ticket.origin)
             .bind(&ticket.category)
             .bind(&ticket.from.platform)
             .bind(&ticket.from.user)
@@ -223,12 +231,23 @@ impl TicketStore for Store {
                 break (inserted.last_insert_rowid(), reference);
             }
         };
-        for (hash, media_type, size) in &stored {
+        for file in &ticket.attachments {
+            // The file was written by `store_file`; a ticket never points at a missing file.
+            anyhow::ensure!(
+                file.hash.len() == 64 && file.hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "attachment hash {:?} is not a BLAKE3 hash",
+                file.hash
+            );
+            anyhow::ensure!(
+                attachment_path(&self.files, &file.hash).exists(),
+                "attachment {} is not stored",
+                file.hash
+            );
             sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
                 .bind(id)
-                .bind(hash)
-                .bind(media_type)
-                .bind(size)
+                .bind(&file.hash)
+                .bind(&file.media_type)
+                .bind(file.size as i64)
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;

@@ -91,7 +91,9 @@ async fn commands_work() {
     let contact = say(&e, "u1", "/contact").await;
     assert!(contact[0].text.contains("alumni@ust.hk"), "{contact:?}");
     let cancel = say(&e, "u1", "cancel").await;
-    assert!(cancel[0].text.contains("start over"), "{cancel:?}");
+    assert!(cancel[0].text.contains("stopped"), "{cancel:?}");
+    let again = say(&e, "u1", "cancel").await;
+    assert!(again[0].text.contains("start over"), "{again:?}");
     let help = say(&e, "u1", "help").await;
     assert!(help[0].text.contains("talk to a person"), "{help:?}");
 }

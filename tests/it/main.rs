@@ -2,6 +2,7 @@
 
 mod cli;
 mod engine;
+mod flows;
 mod helpers;
 mod matching;
 mod tickets;

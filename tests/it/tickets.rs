@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use alumni_bot::core::{
-    Attachment, Author, Conversation, ConversationStore, NewTicket, Sender, TicketStore,
-    TranscriptLine,
+    Attachment, Author, Conversation, ConversationStore, NewTicket, Sender, StoredFile,
+    TicketStore, TranscriptLine,
 };
 use alumni_bot::store::Store;
 use serde_json::Value;
@@ -17,7 +17,7 @@ fn tickets_cli(db: &Path, args: &[&str]) -> std::process::Output {
     bin().arg("--db").arg(db).args(args).output().unwrap()
 }
 
-fn ticket(user: &str, passport: &str, attachments: Vec<Attachment>) -> NewTicket {
+fn ticket(user: &str, passport: &str, attachments: Vec<StoredFile>) -> NewTicket {
     let fields = BTreeMap::from([
         ("full_name".to_string(), "Chan Tai Man Peter".to_string()),
         ("passport_number".to_string(), passport.to_string()),
@@ -29,6 +29,7 @@ fn ticket(user: &str, passport: &str, attachments: Vec<Attachment>) -> NewTicket
     NewTicket {
         category: "correct_records".into(),
         from: Sender::private("telegram", user),
+        origin: format!("run-{user}-{passport}"),
         fields,
         transcript: vec![
             TranscriptLine {
@@ -50,14 +51,22 @@ async fn a_ticket_is_stored_whole_and_listed_newest_first() {
     let db = dir.path().join("bot.db");
     let store = Store::open(&db).await.unwrap();
     let pdf = b"%PDF-1.7 a passport copy".to_vec();
-    let first = store
-        .create_ticket(ticket(
-            "111",
-            "K1234567",
-            vec![Attachment::parse(pdf.clone()).unwrap()],
-        ))
+    let file = store
+        .store_file(Attachment::parse(pdf.clone()).unwrap())
         .await
         .unwrap();
+    let first = store
+        .create_ticket(ticket("111", "K1234567", vec![file.clone()]))
+        .await
+        .unwrap();
+    // Filed again from the same origin (a retry after a crash): the same ticket, not a second.
+    assert_eq!(
+        store
+            .create_ticket(ticket("111", "K1234567", vec![file]))
+            .await
+            .unwrap(),
+        first
+    );
     let second = store
         .create_ticket(ticket("222", "E7654321", vec![]))
         .await
@@ -121,12 +130,16 @@ async fn migrations_apply_to_an_empty_and_to_an_older_database() {
     let out = tickets_cli(&empty, &["tickets", "list", "--json"]);
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "[]");
 
-    // Older: a database made by the first migration only, with a conversation in it.
+    // Older: a database made by the first two migrations only, with a conversation and a ticket.
     let older = dir.path().join("older.db");
     let first_only = dir.path().join("migrations");
     std::fs::create_dir(&first_only).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_conversations.sql");
-    std::fs::copy(source, first_only.join("0001_conversations.sql")).unwrap();
+    for name in ["0001_conversations.sql", "0002_tickets.sql"] {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(name);
+        std::fs::copy(source, first_only.join(name)).unwrap();
+    }
     {
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&older)
@@ -139,6 +152,10 @@ async fn migrations_apply_to_an_empty_and_to_an_older_database() {
             .await
             .unwrap();
         sqlx::query("INSERT INTO conversations (key, state, updated_at) VALUES ('console:u:u', '{\"misunderstood\":1}', 'x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO tickets (reference, category, platform, platform_user, platform_chat, created_at, updated_at) VALUES ('T-OLD222', 'general', 'console', 'u', 'u', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')")
             .execute(&pool)
             .await
             .unwrap();
@@ -157,7 +174,9 @@ async fn migrations_apply_to_an_empty_and_to_an_older_database() {
             ..Default::default()
         }
     );
-    assert!(store.list_tickets().await.unwrap().is_empty());
+    let old = store.list_tickets().await.unwrap();
+    assert_eq!(old.len(), 1, "the ticket survives the upgrade");
+    assert_eq!(old[0].id, "T-OLD222");
     store
         .create_ticket(ticket("333", "X1", vec![]))
         .await
@@ -172,6 +191,6 @@ async fn migrations_apply_to_an_empty_and_to_an_older_database() {
             .await
             .unwrap()
             .len(),
-        1
+        2
     );
 }

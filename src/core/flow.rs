@@ -1,0 +1,779 @@
+//! Running the guided flows of the knowledge base (`crate::knowledge::flow`): where a user is,
+//! what the bot asks next, what it accepts, and the ticket at the end.
+//!
+//! The whole position is in [`FlowRun`], saved with the conversation after every message, so a
+//! restart resumes at the same step with the same answers. A flow's buttons carry their flow and
+//! step (`f:<flow>:<step>:<answer>`), so a button from a step already left is recognised as old
+//! and cannot act twice.
+
+use chrono::Datelike;
+use tracing::{debug, info};
+
+use super::conversation::{Conversation, FlowRun};
+use super::engine::{Engine, Stores, Turn};
+use super::message::{Button, Reply, Upload};
+use super::ticket::{Attachment, NewTicket, TicketStore};
+use super::validate;
+use crate::knowledge::flow::{Action, Flow, Kind, Step};
+use crate::markup;
+use crate::matcher::Decision;
+
+const FLOW_PREFIX: &str = "f:";
+const RESUME: &str = "flow:resume";
+const STOP: &str = "flow:stop";
+
+/// Steps passed through without waiting, at most, in one message: flows are checked at load to
+/// have no loop of `next`, this only guards against a knowledge base changed under a saved run.
+const MAX_CHAIN: usize = 32;
+
+/// A user's answer to a waiting step, from a button or from typed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Choice(usize),
+    Yes,
+    No,
+    Send,
+    Edit,
+    EditField(usize),
+    Cancel,
+}
+
+impl Answer {
+    fn data(self) -> String {
+        match self {
+            Answer::Choice(i) => i.to_string(),
+            Answer::Yes => "y".into(),
+            Answer::No => "n".into(),
+            Answer::Send => "send".into(),
+            Answer::Edit => "edit".into(),
+            Answer::EditField(i) => format!("e{i}"),
+            Answer::Cancel => "cancel".into(),
+        }
+    }
+
+    fn parse(data: &str) -> Option<Answer> {
+        Some(match data {
+            "y" => Answer::Yes,
+            "n" => Answer::No,
+            "send" => Answer::Send,
+            "edit" => Answer::Edit,
+            "cancel" => Answer::Cancel,
+            _ => match data.strip_prefix('e') {
+                Some(i) => Answer::EditField(i.parse().ok()?),
+                None => Answer::Choice(data.parse().ok()?),
+            },
+        })
+    }
+}
+
+fn button(flow: &Flow, step: &Step, label: &str, answer: Answer) -> Button {
+    Button::new(
+        label,
+        format!("{FLOW_PREFIX}{}:{}:{}", flow.id, step.id, answer.data()),
+    )
+}
+
+impl<S: Stores> Engine<S> {
+    /// The flow and step the user is at, if the run still fits the knowledge base.
+    fn position(&self, conversation: &Conversation) -> Option<(&Flow, &Step)> {
+        let run = conversation.flow.as_ref()?;
+        let flow = self.kb.flow(&run.flow)?;
+        Some((flow, flow.step(&run.step)?))
+    }
+
+    pub(super) async fn start_flow(
+        &self,
+        conversation: &mut Conversation,
+        flow_id: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let Some(flow) = self.kb.flow(flow_id) else {
+            return Ok(self.answer(flow_id));
+        };
+        if turn.from.public && flow.collects_personal_data() {
+            info!(user = turn.who, flow = flow.id, "flow needs a private chat");
+            // The answer in words is fine here; the questions about the person are not.
+            let mut replies = flow
+                .intent
+                .as_deref()
+                .map(|i| self.answer(i))
+                .unwrap_or_default();
+            replies.push(Reply::text(format!(
+                "I can go through **{}** with you in a private chat, so that none of your personal details are posted here. Please send me a direct message and ask there.",
+                flow.title
+            )));
+            return Ok(replies);
+        }
+        if let Some(run) = &conversation.flow
+            && run.flow == flow.id
+        {
+            // Already in it: show where we are rather than starting over.
+            return Ok(self.reprompt(conversation));
+        }
+        let mut replies = Vec::new();
+        if let Some(title) = self.stop_flow(conversation) {
+            replies.push(Reply::text(format!(
+                "I've left **{title}** (nothing was sent)."
+            )));
+        }
+        debug!(user = turn.who, flow = flow.id, "flow started");
+        conversation.misunderstood = 0;
+        conversation.flow = Some(new_run(flow));
+        replies.extend(self.advance(conversation, &flow.start().id, turn).await?);
+        Ok(replies)
+    }
+
+    /// Leaves the current flow, if any; returns its title.
+    pub(super) fn stop_flow(&self, conversation: &mut Conversation) -> Option<String> {
+        let run = conversation.flow.take()?;
+        Some(
+            self.kb
+                .flow(&run.flow)
+                .map_or_else(|| run.flow.clone(), |f| f.title.clone()),
+        )
+    }
+
+    /// Runs from `step_id` through steps that need no answer, to the next step that waits or to
+    /// the flow's end.
+    async fn advance(
+        &self,
+        conversation: &mut Conversation,
+        step_id: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let mut replies = Vec::new();
+        let mut at = step_id.to_string();
+        for _ in 0..MAX_CHAIN {
+            let Some(run) = conversation.flow.as_mut() else {
+                break;
+            };
+            let Some(flow) = self.kb.flow(&run.flow) else {
+                break;
+            };
+            let Some(step) = flow.step(&at) else {
+                break;
+            };
+            match &step.action {
+                Action::Next(next) => {
+                    replies.extend(step.say.as_deref().map(Reply::text));
+                    at = next.clone();
+                }
+                action if action.waits() => {
+                    run.step = at;
+                    replies.push(self.prompt(flow, step, run));
+                    return Ok(replies);
+                }
+                Action::Ticket { category } => {
+                    let reference = self
+                        .file_ticket(conversation, flow, step, category, turn)
+                        .await?;
+                    let say = step
+                        .say
+                        .as_deref()
+                        .unwrap_or("Your reference is {reference}.");
+                    replies.push(Reply::text(
+                        say.replace("{reference}", &format!("**{reference}**")),
+                    ));
+                    info!(user = turn.who, flow = flow.id, "ticket filed");
+                    self.finish(conversation);
+                    conversation.last_ticket = Some(reference);
+                    return Ok(replies);
+                }
+                Action::End => {
+                    replies.extend(step.say.as_deref().map(Reply::text));
+                    self.finish(conversation);
+                    return Ok(replies);
+                }
+                Action::Handoff(target) => {
+                    replies.extend(step.say.as_deref().map(Reply::text));
+                    let Some(next_flow) = self.kb.flow(target) else {
+                        break;
+                    };
+                    debug!(
+                        user = turn.who,
+                        from = flow.id,
+                        to = next_flow.id,
+                        "hand-off"
+                    );
+                    conversation.flow = Some(new_run(next_flow));
+                    at = next_flow.start().id.clone();
+                }
+                _ => unreachable!("every action either waits, goes on, or ends"),
+            }
+        }
+        // The knowledge base changed under a saved run: start afresh rather than get stuck.
+        self.finish(conversation);
+        replies.push(Reply::text(
+            "Sorry, I lost my place in this conversation (I may have been updated). What can I help you with?",
+        ));
+        Ok(replies)
+    }
+
+    fn finish(&self, conversation: &mut Conversation) {
+        conversation.flow = None;
+        conversation.misunderstood = 0;
+        conversation.transcript.clear();
+    }
+
+    /// The message of a waiting step: its question and its buttons.
+    fn prompt(&self, flow: &Flow, step: &Step, run: &FlowRun) -> Reply {
+        let say = step.say.clone().unwrap_or_default();
+        match &step.action {
+            Action::Choices(options) => Reply::text(say).with_buttons(
+                options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| button(flow, step, &c.label, Answer::Choice(i)))
+                    .collect(),
+            ),
+            Action::Solved { .. } => Reply::text(say).with_buttons(vec![
+                button(flow, step, "Yes, that solved it", Answer::Yes),
+                button(flow, step, "No, still not working", Answer::No),
+            ]),
+            Action::Confirm { .. } => Reply::text(format!("{say}\n\n{}", self.summary(flow, run)))
+                .with_buttons(vec![
+                    button(flow, step, "Send it", Answer::Send),
+                    button(flow, step, "Change something", Answer::Edit),
+                    button(flow, step, "Cancel", Answer::Cancel),
+                ]),
+            _ => Reply::text(say),
+        }
+    }
+
+    /// What the user has told the flow so far, as a list; their words escaped.
+    fn summary(&self, flow: &Flow, run: &FlowRun) -> String {
+        let lines: Vec<String> = flow
+            .fields()
+            .filter_map(|f| {
+                let value = match run.files.get(&f.name) {
+                    Some(file) => format!("received ({})", file.describe()),
+                    None => {
+                        let value = run.fields.get(&f.name)?;
+                        markup::escape(&value.split_whitespace().collect::<Vec<_>>().join(" "))
+                    }
+                };
+                Some(format!("- **{}**: {value}", f.label))
+            })
+            .collect();
+        if lines.is_empty() {
+            "(nothing yet)".into()
+        } else {
+            lines.join("\n")
+        }
+    }
+
+    /// The current step asked again, after something else was said.
+    pub(super) fn reprompt(&self, conversation: &Conversation) -> Vec<Reply> {
+        let Some(run) = &conversation.flow else {
+            return Vec::new();
+        };
+        match self.position(conversation) {
+            Some((flow, step)) => vec![self.prompt(flow, step, run)],
+            None => Vec::new(),
+        }
+    }
+
+    /// After answering a side question in a flow: shall we go on?
+    pub(super) fn resume_offer(&self, conversation: &Conversation) -> Option<Reply> {
+        let (flow, _) = self.position(conversation)?;
+        Some(
+            Reply::text(format!("Shall we go on with **{}**?", flow.title)).with_buttons(vec![
+                Button::new("Yes, go on", RESUME),
+                Button::new("No, stop it", STOP),
+            ]),
+        )
+    }
+
+    pub(super) fn flow_help(&self, conversation: &Conversation) -> Option<Vec<Reply>> {
+        let (flow, _) = self.position(conversation)?;
+        let mut replies = vec![Reply::text(format!(
+            "We are in the middle of **{}**. Answer the question below, or type:\n- **back** to go to the previous step\n- **cancel** to stop (nothing is sent)\n- **talk to a person** to reach the alumni office",
+            flow.title
+        ))];
+        replies.extend(self.reprompt(conversation));
+        Some(replies)
+    }
+
+    pub(super) fn flow_back(&self, conversation: &mut Conversation) -> Vec<Reply> {
+        let Some(run) = conversation.flow.as_mut() else {
+            return vec![Reply::text(
+                "There is no earlier step to go back to. What can I help you with?",
+            )];
+        };
+        run.return_to = None;
+        match run.history.pop() {
+            Some(previous) => {
+                run.step = previous;
+                self.reprompt(conversation)
+            }
+            None => {
+                let mut replies = vec![Reply::text(
+                    "This is the first step; type **cancel** to stop instead.",
+                )];
+                replies.extend(self.reprompt(conversation));
+                replies
+            }
+        }
+    }
+
+    /// A button of a flow, or the resume/stop offer. `None` if the data is not a flow's.
+    pub(super) async fn flow_button(
+        &self,
+        conversation: &mut Conversation,
+        data: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Option<Vec<Reply>>> {
+        if data == RESUME || data == STOP {
+            if conversation.flow.is_none() {
+                return Ok(Some(vec![Reply::text(
+                    "That conversation has already finished. What can I help you with?",
+                )]));
+            }
+            if data == STOP {
+                let title = self.stop_flow(conversation).unwrap_or_default();
+                self.finish(conversation);
+                return Ok(Some(vec![Reply::text(format!(
+                    "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
+                ))]));
+            }
+            return Ok(Some(self.reprompt(conversation)));
+        }
+        let Some(rest) = data.strip_prefix(FLOW_PREFIX) else {
+            return Ok(None);
+        };
+        let mut parts = rest.splitn(3, ':');
+        let (Some(flow_id), Some(step_id), Some(answer)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let Some(answer) = Answer::parse(answer) else {
+            return Ok(None);
+        };
+        let current = conversation
+            .flow
+            .as_ref()
+            .is_some_and(|r| r.flow == flow_id && r.step == step_id);
+        if !current {
+            info!(user = turn.who, "button of a step already left");
+            let mut replies = Vec::new();
+            if conversation.flow.is_some() {
+                replies.push(Reply::text(
+                    "That button belongs to an earlier step. Here is where we are now:",
+                ));
+                replies.extend(self.reprompt(conversation));
+            } else {
+                let sent = conversation
+                    .last_ticket
+                    .as_ref()
+                    .map_or(String::new(), |r| {
+                        format!(" Your last request was sent as **{r}**.")
+                    });
+                replies.push(Reply::text(format!(
+                    "That step is already finished.{sent} What else can I help you with?"
+                )));
+            }
+            return Ok(Some(replies));
+        }
+        self.apply(conversation, answer, turn).await.map(Some)
+    }
+
+    /// Acts on an answer to the current step.
+    async fn apply(
+        &self,
+        conversation: &mut Conversation,
+        answer: Answer,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let Some((flow, step)) = self.position(conversation) else {
+            return Ok(Vec::new());
+        };
+        conversation.misunderstood = 0;
+        let target = match (&step.action, answer) {
+            (Action::Choices(options), Answer::Choice(i)) if i < options.len() => {
+                if let (Some(field), Some(run)) = (&step.field, conversation.flow.as_mut()) {
+                    run.fields
+                        .insert(field.name.clone(), options[i].label.clone());
+                }
+                options[i].goto.clone()
+            }
+            (Action::Solved { yes, .. }, Answer::Yes) => yes.clone(),
+            (Action::Solved { no, .. }, Answer::No) => no.clone(),
+            (Action::Confirm { next }, Answer::Send) => next.clone(),
+            (Action::Confirm { .. }, Answer::Edit) => {
+                let run = conversation.flow.as_ref().expect("positioned");
+                let buttons = flow
+                    .fields()
+                    .enumerate()
+                    .filter(|(_, f)| {
+                        run.fields.contains_key(&f.name) || run.files.contains_key(&f.name)
+                    })
+                    .map(|(i, f)| button(flow, step, &f.label, Answer::EditField(i)))
+                    .collect();
+                return Ok(vec![
+                    Reply::text("What would you like to change?").with_buttons(buttons),
+                ]);
+            }
+            (Action::Confirm { .. }, Answer::EditField(i)) => {
+                let Some(target) = flow
+                    .fields()
+                    .nth(i)
+                    .and_then(|f| flow.step_for_field(&f.name))
+                else {
+                    return Ok(self.reprompt(conversation));
+                };
+                let run = conversation.flow.as_mut().expect("positioned");
+                run.history.push(step.id.clone());
+                run.return_to = Some(step.id.clone());
+                run.step = target.id.clone();
+                return Ok(self.reprompt(conversation));
+            }
+            (Action::Confirm { .. }, Answer::Cancel) => {
+                let title = self.stop_flow(conversation).unwrap_or_default();
+                self.finish(conversation);
+                return Ok(vec![Reply::text(format!(
+                    "OK, I've cancelled **{title}**; nothing was sent."
+                ))]);
+            }
+            _ => return Ok(self.reprompt(conversation)),
+        };
+        self.go(conversation, target, turn).await
+    }
+
+    /// Leaves the current step for `target` (or for the summary, when an answer was being
+    /// changed from it).
+    async fn go(
+        &self,
+        conversation: &mut Conversation,
+        target: String,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let run = conversation
+            .flow
+            .as_mut()
+            .expect("go is called inside a flow");
+        let left = std::mem::take(&mut run.step);
+        run.history.push(left);
+        let target = run.return_to.take().unwrap_or(target);
+        self.advance(conversation, &target, turn).await
+    }
+
+    /// Text typed while a flow waits.
+    pub(super) async fn flow_text(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let Some((_, step)) = self.position(conversation) else {
+            self.finish(conversation);
+            let outcome = self.matcher.classify(text);
+            return self.answer_outcome(conversation, &outcome, turn).await;
+        };
+        match &step.action {
+            Action::Ask {
+                kind: Kind::File, ..
+            } => {
+                if let Some(replies) = self.side_question(conversation, text, turn).await? {
+                    return Ok(replies);
+                }
+                Ok(self.refuse(
+                    conversation,
+                    "I need the copy as a file here: a photo (JPEG, PNG, WebP) or a PDF, up to 10 MB. Use the attachment button of your chat app.",
+                ))
+            }
+            Action::Ask { kind, hint, next } => {
+                let this_year = chrono::Utc::now().year();
+                let looks_like_question = looks_like_question(text);
+                if looks_like_question
+                    && *kind != Kind::Text
+                    && let Some(replies) = self.side_question(conversation, text, turn).await?
+                {
+                    return Ok(replies);
+                }
+                match validate::validate(*kind, text, this_year) {
+                    Ok(value) => {
+                        let field = step.field.as_ref().expect("checked at load").name.clone();
+                        let run = conversation.flow.as_mut().expect("positioned");
+                        run.fields.insert(field, value);
+                        conversation.misunderstood = 0;
+                        self.go(conversation, next.clone(), turn).await
+                    }
+                    Err(reason) => {
+                        if !looks_like_question
+                            && *kind != Kind::Text
+                            && let Some(replies) =
+                                self.side_question(conversation, text, turn).await?
+                        {
+                            return Ok(replies);
+                        }
+                        let hint = hint.as_deref().map_or(String::new(), |h| format!(" {h}"));
+                        Ok(self.refuse(conversation, &format!("{reason}{hint}")))
+                    }
+                }
+            }
+            action => {
+                if let Some(answer) = typed_answer(action, text) {
+                    return self.apply(conversation, answer, turn).await;
+                }
+                if let Some(replies) = self.side_question(conversation, text, turn).await? {
+                    return Ok(replies);
+                }
+                let what = match action {
+                    Action::Solved { .. } => "Please answer yes or no, with the buttons below.",
+                    Action::Confirm { .. } => {
+                        "Please choose: send it, change something, or cancel."
+                    }
+                    _ => "Please pick one of the options below (or type its number).",
+                };
+                Ok(self.refuse(conversation, what))
+            }
+        }
+    }
+
+    /// A value not accepted: the reason, the question again, and after two in a row, a person.
+    fn refuse(&self, conversation: &mut Conversation, reason: &str) -> Vec<Reply> {
+        conversation.misunderstood += 1;
+        let mut replies = self.reprompt(conversation);
+        let mut first = Reply::text(reason);
+        if conversation.misunderstood >= 2 {
+            first.text.push_str(
+                " If you're stuck, a person at the alumni office can help: type **talk to a person**.",
+            );
+            if let Some(prompt) = replies.last_mut()
+                && prompt.buttons.is_empty()
+            {
+                prompt.buttons = self.staff_button();
+            }
+        }
+        replies.insert(0, first);
+        replies
+    }
+
+    /// A question asked in the middle of a flow: answered, with an offer to go on. `None` when
+    /// the text is not a question the bot knows.
+    async fn side_question(
+        &self,
+        conversation: &mut Conversation,
+        text: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Option<Vec<Reply>>> {
+        let outcome = self.matcher.classify(text);
+        let own_intent = self
+            .position(conversation)
+            .and_then(|(f, _)| f.intent.clone());
+        match outcome.decision {
+            Decision::Answer if outcome.intent() != own_intent.as_deref() => {
+                debug!(user = turn.who, intent = outcome.intent(), "side question");
+                let id = outcome.candidates[0].intent.clone();
+                // A flow's intent answered in words here: the user stays in this flow.
+                let mut replies = self.answer(&id);
+                replies.extend(self.resume_offer(conversation));
+                Ok(Some(replies))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn answer_outcome(
+        &self,
+        conversation: &mut Conversation,
+        outcome: &crate::matcher::Outcome,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        match outcome.decision {
+            Decision::Answer => {
+                self.open_intent(conversation, &outcome.candidates[0].intent, turn)
+                    .await
+            }
+            Decision::Clarify => Ok(vec![self.did_you_mean(outcome)]),
+            Decision::Fallback => {
+                Ok(self.not_understood(conversation, "Sorry, I don't know about that."))
+            }
+        }
+    }
+
+    /// A file the user sent: kept if the flow is asking for one and it passes the checks.
+    pub(super) async fn on_file(
+        &self,
+        conversation: &mut Conversation,
+        upload: &Upload,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let Some((_, step)) = self.position(conversation) else {
+            info!(user = turn.who, "file outside a flow");
+            return Ok(vec![Reply::text(
+                "Thanks, but I only need files when I ask for one (for example the copy of your ID for a correction request). Please ask your question in words.",
+            )]);
+        };
+        let Action::Ask {
+            kind: Kind::File,
+            next,
+            ..
+        } = &step.action
+        else {
+            info!(user = turn.who, "file where text was expected");
+            return Ok(self.refuse(
+                conversation,
+                "I wasn't expecting a file at this step; please answer in words.",
+            ));
+        };
+        let attachment = match Attachment::parse(upload.bytes.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                info!(user = turn.who, reason = %e, "file refused");
+                return Ok(self.refuse(
+                    conversation,
+                    &format!(
+                        "I can't use that file: {e}. Please send a photo (JPEG, PNG or WebP) or a PDF of your current HKID card or passport, up to 10 MB."
+                    ),
+                ));
+            }
+        };
+        let stored = self.store.store_file(attachment).await?;
+        debug!(user = turn.who, size = stored.size, "file kept");
+        let field = step.field.as_ref().expect("checked at load").name.clone();
+        let next = next.clone();
+        let run = conversation.flow.as_mut().expect("positioned");
+        run.files.insert(field, stored);
+        conversation.misunderstood = 0;
+        let mut replies = vec![Reply::text("Thank you, I've received the file.")];
+        replies.extend(self.go(conversation, next, turn).await?);
+        Ok(replies)
+    }
+
+    async fn file_ticket(
+        &self,
+        conversation: &Conversation,
+        flow: &Flow,
+        step: &Step,
+        category: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<String> {
+        let run = conversation
+            .flow
+            .as_ref()
+            .expect("filed from inside a flow");
+        let mut fields = run.fields.clone();
+        for (name, file) in &run.files {
+            fields.insert(name.clone(), format!("attached ({})", file.describe()));
+        }
+        let ticket = NewTicket {
+            category: category.to_string(),
+            from: turn.from.clone(),
+            origin: format!("{}:{}:{}", run.run, flow.id, step.id),
+            fields,
+            transcript: conversation.transcript.clone(),
+            attachments: run.files.values().cloned().collect(),
+        };
+        TicketStore::create_ticket(&self.store, ticket).await
+    }
+}
+
+fn new_run(flow: &Flow) -> FlowRun {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    FlowRun {
+        flow: flow.id.clone(),
+        step: flow.start().id.clone(),
+        run: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        fields: Default::default(),
+        files: Default::default(),
+        history: Vec::new(),
+        return_to: None,
+    }
+}
+
+/// Typed words that answer a waiting step without its buttons: "yes", "no", "send", "edit", or a
+/// choice's first word ("name" for "Name on my record").
+fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
+    let words = crate::matcher::normalize::tokenize(text);
+    let first = words.first()?.as_str();
+    let yes = matches!(
+        first,
+        "yes" | "y" | "yeah" | "yep" | "yup" | "ok" | "okay" | "sure" | "solved" | "worked"
+    ) || words.join(" ") == "it worked";
+    let no = matches!(first, "no" | "n" | "nope" | "nah" | "not") || words.join(" ") == "still not";
+    match action {
+        Action::Solved { .. } if yes && words.len() <= 4 => Some(Answer::Yes),
+        Action::Solved { .. } if no && words.len() <= 4 => Some(Answer::No),
+        Action::Confirm { .. } => match first {
+            "send" | "submit" | "confirm" | "correct" | "yes" | "y" if words.len() <= 3 => {
+                Some(Answer::Send)
+            }
+            "edit" | "change" | "fix" if words.len() <= 3 => Some(Answer::Edit),
+            _ => None,
+        },
+        Action::Choices(options) => {
+            let typed = words.join(" ");
+            options
+                .iter()
+                .position(|c| {
+                    let label = crate::matcher::normalize::tokenize(&c.label);
+                    label.join(" ") == typed
+                        || (words.len() == 1 && label.first().is_some_and(|w| w == first))
+                })
+                .map(Answer::Choice)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a free-text answer reads as a question to the bot rather than a value.
+fn looks_like_question(text: &str) -> bool {
+    let first = text.split_whitespace().next().unwrap_or("").to_lowercase();
+    text.trim_end().ends_with('?')
+        || matches!(
+            first.as_str(),
+            "how"
+                | "what"
+                | "why"
+                | "where"
+                | "when"
+                | "which"
+                | "can"
+                | "could"
+                | "should"
+                | "do"
+                | "does"
+                | "is"
+                | "are"
+                | "will"
+                | "would"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_round_trip_through_button_data() {
+        for a in [
+            Answer::Choice(0),
+            Answer::Choice(11),
+            Answer::Yes,
+            Answer::No,
+            Answer::Send,
+            Answer::Edit,
+            Answer::EditField(3),
+            Answer::Cancel,
+        ] {
+            assert_eq!(Answer::parse(&a.data()), Some(a));
+        }
+        assert_eq!(Answer::parse("x"), None);
+        assert_eq!(Answer::parse("e"), None);
+    }
+
+    #[test]
+    fn typed_yes_and_no() {
+        let solved = Action::Solved {
+            yes: "a".into(),
+            no: "b".into(),
+        };
+        assert_eq!(typed_answer(&solved, "Yes!"), Some(Answer::Yes));
+        assert_eq!(typed_answer(&solved, "nope"), Some(Answer::No));
+        assert_eq!(typed_answer(&solved, "no it still fails"), Some(Answer::No));
+        assert_eq!(typed_answer(&solved, "how do I reset my password"), None);
+    }
+}

@@ -1,0 +1,219 @@
+//! Checks of what users type into a flow's `ask` steps. Each check returns the value as it will
+//! be kept (trimmed, tidied) or the reason it was not accepted, phrased for the user.
+
+use crate::knowledge::flow::Kind;
+
+/// The first year the university had graduates the alumni office serves.
+pub const FIRST_YEAR: i32 = 1991;
+
+/// Longest free-text answer kept, in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+
+/// Checks `text` as a value of `kind`; `this_year` bounds years of graduation.
+pub fn validate(kind: Kind, text: &str, this_year: i32) -> Result<String, String> {
+    let text = text.trim();
+    match kind {
+        Kind::Text => text_value(text),
+        Kind::Name => name(text),
+        Kind::Email => email(text),
+        Kind::Year => year(text, this_year),
+        Kind::IdNumber => id_number(text),
+        Kind::File => Err("I need a file here: a photo or a PDF.".into()),
+    }
+}
+
+fn text_value(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("That was empty.".into());
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!(
+            "That is longer than I can keep ({MAX_TEXT_CHARS} characters)."
+        ));
+    }
+    // Kept verbatim: staff see exactly what was written.
+    Ok(text.to_string())
+}
+
+fn name(text: &str) -> Result<String, String> {
+    let tidy = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let letters = tidy.chars().filter(|c| c.is_alphabetic()).count();
+    let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',');
+    if tidy.chars().any(|c| c.is_ascii_digit()) {
+        return Err("A name has no digits.".into());
+    }
+    if letters < 2 || !tidy.chars().all(allowed) {
+        return Err(
+            "That doesn't look like a name: please use letters, as on your HKID card or passport."
+                .into(),
+        );
+    }
+    if tidy.chars().count() > 100 {
+        return Err("That is too long for a name (100 characters at most).".into());
+    }
+    Ok(tidy)
+}
+
+fn email(text: &str) -> Result<String, String> {
+    let bad = || Err("That doesn't look like an email address (like name@example.com).".into());
+    if text.chars().any(char::is_whitespace) || text.len() > 254 {
+        return bad();
+    }
+    let Some((local, domain)) = text.split_once('@') else {
+        return bad();
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|t| t.chars().count() >= 2 && t.chars().all(char::is_alphabetic));
+    if local.is_empty()
+        || local.len() > 64
+        || local.contains(['@', '<', '>', '"', ',', ';'])
+        || labels.len() < 2
+        || !labels.iter().all(label_ok)
+        || !tld_ok
+    {
+        return bad();
+    }
+    Ok(format!("{local}@{}", domain.to_lowercase()))
+}
+
+fn year(text: &str, this_year: i32) -> Result<String, String> {
+    // "2015", "class of 2015", "in 2015.": the one four-digit number in the text.
+    let numbers: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let [number] = numbers.as_slice() else {
+        return Err("Please give the year as four digits, for example 2015.".into());
+    };
+    match number.parse::<i32>() {
+        Ok(y) if number.len() == 4 && (FIRST_YEAR..=this_year).contains(&y) => Ok(y.to_string()),
+        Ok(_) if number.len() == 4 => Err(format!(
+            "The year of graduation must be between {FIRST_YEAR} and {this_year}."
+        )),
+        _ => Err("Please give the year as four digits, for example 2015.".into()),
+    }
+}
+
+fn id_number(text: &str) -> Result<String, String> {
+    // HKID "A123456(7)" and passport numbers, as people type them: spaces, dashes, brackets.
+    let compact: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect::<String>()
+        .to_uppercase();
+    let len = compact.chars().count();
+    if !(5..=20).contains(&len) || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err("An HKID or passport number has 5 to 20 letters and digits, like A1234567 or K12345678.".into());
+    }
+    if !compact.chars().any(|c| c.is_ascii_digit()) {
+        return Err("An HKID or passport number has digits in it.".into());
+    }
+    Ok(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(kind: Kind, text: &str) -> String {
+        validate(kind, text, 2026).unwrap_or_else(|e| panic!("{text:?} refused: {e}"))
+    }
+
+    fn refused(kind: Kind, text: &str) -> bool {
+        validate(kind, text, 2026).is_err()
+    }
+
+    #[test]
+    fn years_between_the_first_class_and_now() {
+        assert_eq!(ok(Kind::Year, "2015"), "2015");
+        assert_eq!(ok(Kind::Year, "class of 1991."), "1991");
+        assert_eq!(ok(Kind::Year, " 2026 "), "2026");
+        for bad in [
+            "1990",
+            "2027",
+            "15",
+            "20155",
+            "twenty fifteen",
+            "2014 or 2015",
+            "",
+        ] {
+            assert!(refused(Kind::Year, bad), "{bad:?} accepted");
+        }
+        assert!(
+            validate(Kind::Year, "1985", 2026)
+                .unwrap_err()
+                .contains("between 1991 and 2026")
+        );
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            ok(Kind::Email, "Peter.Chan@Gmail.COM"),
+            "Peter.Chan@gmail.com"
+        );
+        assert_eq!(ok(Kind::Email, "a+b@sub.example.hk"), "a+b@sub.example.hk");
+        for bad in [
+            "peter",
+            "peter@",
+            "@x.com",
+            "a@b",
+            "a@b.c",
+            "a b@x.com",
+            "a@@x.com",
+            "a@-x.com",
+            "<a@x.com>",
+        ] {
+            assert!(refused(Kind::Email, bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(ok(Kind::Name, "  CHAN   Tai Man "), "CHAN Tai Man");
+        assert_eq!(
+            ok(Kind::Name, "O'Brien-Smith, Mary Ann"),
+            "O'Brien-Smith, Mary Ann"
+        );
+        assert_eq!(ok(Kind::Name, "陳大文"), "陳大文");
+        for bad in [
+            "",
+            "x",
+            "R2D2",
+            "<script>alert(1)</script>",
+            "robert'); DROP TABLE tickets;--",
+        ] {
+            assert!(refused(Kind::Name, bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn id_numbers() {
+        assert_eq!(ok(Kind::IdNumber, "a123456(7)"), "A1234567");
+        assert_eq!(ok(Kind::IdNumber, "K 1234-5678"), "K12345678");
+        for bad in [
+            "123",
+            "ABCDEFG",
+            "A1234567' OR 1=1",
+            "A123456789012345678901",
+        ] {
+            assert!(refused(Kind::IdNumber, bad), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn free_text_is_kept_verbatim() {
+        let text = "<b>hi</b>'; DROP TABLE tickets; --";
+        assert_eq!(ok(Kind::Text, text), text);
+        assert!(refused(Kind::Text, "   "));
+        assert!(refused(Kind::Text, &"x".repeat(MAX_TEXT_CHARS + 1)));
+    }
+}
