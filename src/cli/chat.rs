@@ -113,7 +113,7 @@ pub async fn run_interactive<S: Stores>(
     let from = Sender::private(PLATFORM, "console");
     out.write_all(
         b"Alumni email assistant. Ask a question about your alumni email account; \
-          answer choices by number or label; type /quit to leave.\n\n> ",
+          answer choices by number or label; /file PATH sends a file; /quit leaves.\n\n> ",
     )
     .await?;
     out.flush().await?;

@@ -248,17 +248,7 @@ impl<S: Stores> Engine<S> {
             },
             "contact" if slash => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
             "cancel" | "restart" | "stop" | "reset" | "quit" if one_word => {
-                let stopped = self.stop_flow(conversation);
-                *conversation = Conversation {
-                    last_ticket: conversation.last_ticket.take(),
-                    ..Conversation::default()
-                };
-                vec![Reply::text(match stopped {
-                    Some(title) => format!(
-                        "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
-                    ),
-                    None => "OK, let's start over. What can I help you with?".to_string(),
-                })]
+                self.cancel(conversation)
             }
             "back" if one_word => self.flow_back(conversation),
             _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,

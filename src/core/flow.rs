@@ -123,6 +123,22 @@ impl<S: Stores> Engine<S> {
         Ok(replies)
     }
 
+    /// `cancel` (typed, or a Cancel/Stop button): the flow left, the conversation started afresh
+    /// (keeping only the last ticket's reference).
+    pub(super) fn cancel(&self, conversation: &mut Conversation) -> Vec<Reply> {
+        let stopped = self.stop_flow(conversation);
+        *conversation = Conversation {
+            last_ticket: conversation.last_ticket.take(),
+            ..Conversation::default()
+        };
+        vec![Reply::text(match stopped {
+            Some(title) => format!(
+                "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
+            ),
+            None => "OK, let's start over. What can I help you with?".to_string(),
+        })]
+    }
+
     /// Leaves the current flow, if any; returns its title.
     pub(super) fn stop_flow(&self, conversation: &mut Conversation) -> Option<String> {
         let run = conversation.flow.take()?;
@@ -330,11 +346,7 @@ impl<S: Stores> Engine<S> {
                 )]));
             }
             if data == STOP {
-                let title = self.stop_flow(conversation).unwrap_or_default();
-                self.finish(conversation);
-                return Ok(Some(vec![Reply::text(format!(
-                    "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
-                ))]));
+                return Ok(Some(self.cancel(conversation)));
             }
             return Ok(Some(self.reprompt(conversation)));
         }
@@ -428,13 +440,7 @@ impl<S: Stores> Engine<S> {
                 run.step = target.id.clone();
                 return Ok(self.reprompt(conversation));
             }
-            (Action::Confirm { .. }, Answer::Cancel) => {
-                let title = self.stop_flow(conversation).unwrap_or_default();
-                self.finish(conversation);
-                return Ok(vec![Reply::text(format!(
-                    "OK, I've cancelled **{title}**; nothing was sent."
-                ))]);
-            }
+            (Action::Confirm { .. }, Answer::Cancel) => return Ok(self.cancel(conversation)),
             _ => return Ok(self.reprompt(conversation)),
         };
         self.go(conversation, target, turn).await
