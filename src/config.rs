@@ -39,6 +39,23 @@ pub struct Settings {
     pub log_json: bool,
     /// Key for log pseudonyms; without it, a random key per run.
     pub pseudonym_secret: Option<Secret>,
+    /// Telegram runs in `serve` when its token is set.
+    pub telegram: Telegram,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telegram {
+    pub token: Option<Secret>,
+    /// The Bot API base URL; default the public one. Tests point it at a local fake.
+    pub api_url: Option<String>,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to. Without it, long polling.
+    pub webhook_url: Option<String>,
+    /// Webhook mode: the address the bot listens on (default 0.0.0.0:8443).
+    pub webhook_listen: Option<String>,
+    /// Webhook mode: the secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`; without
+    /// it, a random one per run.
+    pub webhook_secret: Option<Secret>,
 }
 
 /// The config file: every field optional, unknown fields refused.
@@ -50,6 +67,7 @@ struct FileSettings {
     log: Option<String>,
     log_json: Option<bool>,
     pseudonym_secret: Option<Secret>,
+    telegram: Option<Telegram>,
 }
 
 /// Command-line overrides.
@@ -80,6 +98,7 @@ impl Settings {
             log: "warn".into(),
             log_json: false,
             pseudonym_secret: None,
+            telegram: Telegram::default(),
         };
         let file = overrides
             .config
@@ -105,6 +124,7 @@ impl Settings {
             s.log = f.log.unwrap_or(s.log);
             s.log_json = f.log_json.unwrap_or(s.log_json);
             s.pseudonym_secret = f.pseudonym_secret.or(s.pseudonym_secret);
+            s.telegram = f.telegram.unwrap_or_default();
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -120,6 +140,21 @@ impl Settings {
         }
         if let Some(v) = env("ALUMNI_BOT_PSEUDONYM_SECRET") {
             s.pseudonym_secret = Some(Secret::new(v));
+        }
+        let t = &mut s.telegram;
+        let set = |slot: &mut Option<String>, name: &str| {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *slot = Some(v);
+            }
+        };
+        set(&mut t.api_url, "ALUMNI_BOT_TELEGRAM_API_URL");
+        set(&mut t.webhook_url, "ALUMNI_BOT_TELEGRAM_WEBHOOK_URL");
+        set(&mut t.webhook_listen, "ALUMNI_BOT_TELEGRAM_WEBHOOK_LISTEN");
+        if let Some(v) = env("ALUMNI_BOT_TELEGRAM_TOKEN").filter(|v| !v.is_empty()) {
+            t.token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ALUMNI_BOT_TELEGRAM_WEBHOOK_SECRET").filter(|v| !v.is_empty()) {
+            t.webhook_secret = Some(Secret::new(v));
         }
         if let Some(k) = &overrides.knowledge {
             s.knowledge = k.clone();

@@ -99,6 +99,7 @@ async fn read_upload(path: &Path, caption: Option<String>) -> Result<Upload, Str
     Ok(Upload {
         name,
         declared_type: None,
+        declared_size: Some(meta.len()),
         bytes,
         caption,
     })

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::message::Button;
-use super::ticket::{Attachment, NewTicket, StoredFile, TicketStore, TranscriptLine};
+use super::ticket::{Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TranscriptLine};
 
 /// Everything the core remembers of one conversation between two messages. It is saved after
 /// every message, so a restart resumes exactly here.
@@ -65,14 +65,20 @@ pub trait ConversationStore: Send + Sync + 'static {
 pub struct MemoryStore {
     // std Mutexes: held only for a map access, never across an await.
     conversations: Mutex<HashMap<String, Conversation>>,
-    tickets: Mutex<Vec<(String, NewTicket)>>,
+    /// (reference, ticket, created at).
+    tickets: Mutex<Vec<(String, NewTicket, String)>>,
     files: Mutex<HashMap<String, Attachment>>,
 }
 
 impl MemoryStore {
     /// The tickets filed so far, oldest first, with their references.
     pub fn tickets(&self) -> Vec<(String, NewTicket)> {
-        self.tickets.lock().expect("poisoned").clone()
+        self.tickets
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .map(|(r, t, _)| (r.clone(), t.clone()))
+            .collect()
     }
 }
 
@@ -92,12 +98,28 @@ impl TicketStore for MemoryStore {
 
     async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
         let mut tickets = self.tickets.lock().expect("poisoned");
-        if let Some((reference, _)) = tickets.iter().find(|(_, t)| t.origin == ticket.origin) {
+        if let Some((reference, ..)) = tickets.iter().find(|(_, t, _)| t.origin == ticket.origin) {
             return Ok(reference.clone());
         }
         let reference = format!("T-MEM{:03}", tickets.len() + 1);
-        tickets.push((reference.clone(), ticket));
+        tickets.push((reference.clone(), ticket, chrono::Utc::now().to_rfc3339()));
         Ok(reference)
+    }
+
+    async fn tickets_of(&self, platform: &str, user: &str) -> anyhow::Result<Vec<TicketBrief>> {
+        let tickets = self.tickets.lock().expect("poisoned");
+        Ok(tickets
+            .iter()
+            .rev()
+            .filter(|(_, t, _)| t.from.platform == platform && t.from.user == user)
+            .map(|(reference, t, created_at)| TicketBrief {
+                reference: reference.clone(),
+                // Staff actions, which change a status, need the SQLite store.
+                status: "open".into(),
+                category: t.category.clone(),
+                created_at: created_at.clone(),
+            })
+            .collect())
     }
 }
 

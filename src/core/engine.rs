@@ -29,6 +29,11 @@ const TRANSCRIPT_LINES_OUTSIDE_FLOWS: usize = 6;
 /// Button data. Kept short: Telegram allows 64 bytes of callback data.
 pub(super) const INTENT_PREFIX: &str = "intent:";
 const NONE_OF_THESE: &str = "none";
+/// `private:<flow>`: "continue in a private chat". Adapters turn it into a link or a move to a
+/// direct message; pressed in a private chat, it starts the flow.
+pub const PRIVATE_PREFIX: &str = "private:";
+/// The `/start` payload of a deep link into a private chat: `/start f_<flow>`.
+pub const PRIVATE_START: &str = "f_";
 pub(super) const STAFF: &str = "intent:contact_staff";
 
 /// Intents the engine itself refers to; a knowledge base without them still works.
@@ -240,8 +245,16 @@ impl<S: Stores> Engine<S> {
         let replies = match command.as_str() {
             "start" if slash => {
                 *conversation = Conversation::default();
-                self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT])
+                // `/start f_<flow>`: a deep link from a public chat into this private one.
+                let payload = text.split_whitespace().nth(1).unwrap_or("");
+                match payload.strip_prefix(PRIVATE_START) {
+                    Some(flow) if self.kb.flow(flow).is_some() => {
+                        self.start_flow(conversation, flow, turn).await?
+                    }
+                    _ => self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT]),
+                }
             }
+            "status" if slash || one_word => self.status(turn).await?,
             "help" | "menu" if one_word => match self.flow_help(conversation) {
                 Some(replies) => replies,
                 None => self.answer(HELP_INTENT),
@@ -252,6 +265,7 @@ impl<S: Stores> Engine<S> {
             }
             "back" if one_word => self.flow_back(conversation),
             _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
+            _ if normalize::tokenize(text).join(" ") == "my tickets" => self.status(turn).await?,
             _ => return Ok(None),
         };
         Ok(Some(replies))
@@ -272,6 +286,11 @@ impl<S: Stores> Engine<S> {
         }
         if data == NONE_OF_THESE {
             return Ok(self.not_understood(conversation, "Sorry I didn't get it right."));
+        }
+        if let Some(flow) = data.strip_prefix(PRIVATE_PREFIX)
+            && self.kb.flow(flow).is_some()
+        {
+            return self.start_flow(conversation, flow, turn).await;
         }
         if let Some(replies) = self.flow_button(conversation, data, turn).await? {
             return Ok(replies);
@@ -340,6 +359,40 @@ impl<S: Stores> Engine<S> {
         Ok(replies)
     }
 
+    /// `/status`: the user's own tickets, only in a private chat.
+    async fn status(&self, turn: &Turn<'_>) -> anyhow::Result<Vec<Reply>> {
+        if turn.from.public {
+            return Ok(vec![Reply::text(
+                "Your requests are private: send me /status in a direct message and I'll list them there.",
+            )]);
+        }
+        let tickets = self
+            .store
+            .tickets_of(&turn.from.platform, &turn.from.user)
+            .await?;
+        if tickets.is_empty() {
+            return Ok(vec![Reply::text(
+                "You have no requests with the alumni office from this chat. Type **talk to a person** to send one.",
+            )]);
+        }
+        let lines: Vec<String> = tickets
+            .iter()
+            .map(|t| {
+                let what = self.kb.ticket_title(&t.category).unwrap_or(&t.category);
+                let date = t.created_at.get(..10).unwrap_or(&t.created_at);
+                format!(
+                    "- **{}**: {what}, {date}: {}",
+                    t.reference,
+                    status_words(&t.status)
+                )
+            })
+            .collect();
+        Ok(vec![Reply::text(format!(
+            "Your requests with the alumni office:\n{}",
+            lines.join("\n")
+        ))])
+    }
+
     pub(super) fn not_understood(
         &self,
         conversation: &mut Conversation,
@@ -396,6 +449,17 @@ impl<S: Stores> Engine<S> {
             ));
         }
         replies
+    }
+}
+
+fn status_words(status: &str) -> &str {
+    match status {
+        "open" => "received, waiting for staff",
+        "claimed" => "being handled by staff",
+        "awaiting_user" => "staff are waiting for your reply",
+        "resolved" => "resolved",
+        "closed" => "closed",
+        other => other,
     }
 }
 

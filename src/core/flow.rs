@@ -10,9 +10,9 @@ use chrono::Datelike;
 use tracing::{debug, info};
 
 use super::conversation::{Conversation, FlowRun};
-use super::engine::{Engine, Stores, Turn};
+use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
-use super::ticket::{Attachment, NewTicket, TicketStore};
+use super::ticket::{Attachment, AttachmentError, MAX_ATTACHMENT_BYTES, NewTicket, TicketStore};
 use super::validate;
 use crate::knowledge::flow::{Action, Flow, Kind, Step};
 use crate::markup;
@@ -98,10 +98,16 @@ impl<S: Stores> Engine<S> {
                 .as_deref()
                 .map(|i| self.answer(i))
                 .unwrap_or_default();
-            replies.push(Reply::text(format!(
-                "I can go through **{}** with you in a private chat, so that none of your personal details are posted here. Please send me a direct message and ask there.",
-                flow.title
-            )));
+            replies.push(
+                Reply::text(format!(
+                    "I can go through **{}** with you in a private chat, so that none of your personal details are posted here.",
+                    flow.title
+                ))
+                .with_buttons(vec![Button::new(
+                    "Continue in a private chat",
+                    format!("{PRIVATE_PREFIX}{}", flow.id),
+                )]),
+            );
             return Ok(replies);
         }
         if let Some(run) = &conversation.flow
@@ -624,7 +630,15 @@ impl<S: Stores> Engine<S> {
                 "I wasn't expecting a file at this step; please answer in words.",
             ));
         };
-        let attachment = match Attachment::parse(upload.bytes.clone()) {
+        let too_large = upload
+            .declared_size
+            .is_some_and(|size| size > MAX_ATTACHMENT_BYTES as u64);
+        let parsed = if too_large {
+            Err(AttachmentError::TooLarge)
+        } else {
+            Attachment::parse(upload.bytes.clone())
+        };
+        let attachment = match parsed {
             Ok(a) => a,
             Err(e) => {
                 info!(user = turn.who, reason = %e, "file refused");

@@ -54,6 +54,10 @@ pub struct Upload {
     pub name: String,
     /// The media type the platform reported, if any; the core checks the bytes itself.
     pub declared_type: Option<String>,
+    /// The size the platform reported. An adapter does not download a file larger than
+    /// [`crate::core::ticket::MAX_ATTACHMENT_BYTES`]: it sends the size with no bytes, and the
+    /// core tells the user.
+    pub declared_size: Option<u64>,
     pub bytes: Vec<u8>,
     pub caption: Option<String>,
 }

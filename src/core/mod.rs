@@ -12,5 +12,6 @@ pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore};
 pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
 pub use ticket::{
-    Attachment, AttachmentError, Author, NewTicket, StoredFile, TicketStore, TranscriptLine,
+    Attachment, AttachmentError, Author, NewTicket, StoredFile, TicketBrief, TicketStore,
+    TranscriptLine,
 };

@@ -123,6 +123,16 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// One of a user's own tickets, as `/status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketBrief {
+    pub reference: String,
+    pub status: String,
+    pub category: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
 /// Where tickets are kept. `store` implements it on SQLite.
 pub trait TicketStore: Send + Sync + 'static {
     /// Keeps a checked file durably until a ticket refers to it.
@@ -138,6 +148,13 @@ pub trait TicketStore: Send + Sync + 'static {
         &self,
         ticket: NewTicket,
     ) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// The tickets a user opened on a platform, newest first.
+    fn tickets_of(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<Vec<TicketBrief>>> + Send;
 }
 
 #[cfg(test)]

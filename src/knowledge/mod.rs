@@ -50,6 +50,16 @@ impl KnowledgeBase {
         self.flows.by_id.get(id)
     }
 
+    /// What a ticket category is called: the title of the flow that files it.
+    pub fn ticket_title(&self, category: &str) -> Option<&str> {
+        self.flows.by_id.values().find_map(|f| {
+            f.steps
+                .iter()
+                .any(|s| matches!(&s.action, flow::Action::Ticket { category: c } if c == category))
+                .then_some(f.title.as_str())
+        })
+    }
+
     /// The flow an intent starts, if it starts one.
     pub fn flow_for_intent(&self, intent: &str) -> Option<&Flow> {
         self.flows.by_intent.get(intent).and_then(|f| self.flow(f))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Store;
-use crate::core::{Attachment, NewTicket, StoredFile, TicketStore};
+use crate::core::{Attachment, NewTicket, StoredFile, TicketBrief, TicketStore};
 
 /// A ticket as `tickets list --json` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -270,6 +270,26 @@ impl TicketStore for Store {
             .await?;
         tx.commit().await?;
         Ok(reference)
+    }
+
+    async fn tickets_of(&self, platform: &str, user: &str) -> anyhow::Result<Vec<TicketBrief>> {
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT reference, status, category, created_at FROM tickets
+             WHERE platform = ? AND platform_user = ? ORDER BY created_at DESC, id DESC LIMIT 20",
+        )
+        .bind(platform)
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(reference, status, category, created_at)| TicketBrief {
+                reference,
+                status,
+                category,
+                created_at,
+            })
+            .collect())
     }
 }
 

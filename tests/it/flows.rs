@@ -30,6 +30,7 @@ fn file(bytes: &[u8]) -> Content {
     Content::File(Upload {
         name: "passport.pdf".into(),
         declared_type: Some("application/pdf".into()),
+        declared_size: None,
         bytes: bytes.to_vec(),
         caption: None,
     })
@@ -517,6 +518,14 @@ impl alumni_bot::core::TicketStore for FlakyStore {
     async fn create_ticket(&self, t: alumni_bot::core::NewTicket) -> anyhow::Result<String> {
         self.inner.create_ticket(t).await
     }
+
+    async fn tickets_of(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<Vec<alumni_bot::core::TicketBrief>> {
+        self.inner.tickets_of(platform, user).await
+    }
 }
 
 #[tokio::test]
@@ -558,4 +567,85 @@ async fn a_failed_save_after_filing_does_not_file_twice() {
     let reference = &e.store().inner.tickets()[0].0;
     assert!(text(&again).contains(reference.as_str()), "{again:#?}");
     assert_eq!(e.store().inner.tickets().len(), 1);
+}
+
+#[tokio::test]
+async fn status_lists_a_users_own_tickets_only_in_private() {
+    let e = engine();
+    let r = say(&e, "u1", "/status").await;
+    assert!(text(&r).contains("no requests"), "{r:#?}");
+    say(&e, "u1", "/contact").await;
+    say(&e, "u1", "1").await;
+    say(&e, "u1", "hello staff").await;
+    say(&e, "u1", "u1@example.com").await;
+    let done = say(&e, "u1", "send").await;
+    let reference = e.store().tickets()[0].0.clone();
+    assert!(text(&done).contains(&reference));
+    let r = say(&e, "u1", "/status").await;
+    assert!(
+        text(&r).contains(&reference) && text(&r).contains("waiting for staff"),
+        "{r:#?}"
+    );
+    assert!(text(&say(&e, "u2", "my tickets").await).contains("no requests"));
+
+    let public = Inbound {
+        from: Sender {
+            platform: "test".into(),
+            user: "u1".into(),
+            chat: "group".into(),
+            public: true,
+        },
+        content: Content::Text("/status".into()),
+    };
+    let r = e.handle(public).await;
+    assert!(!text(&r).contains(&reference), "{r:#?}");
+}
+
+#[tokio::test]
+async fn a_deep_link_from_a_public_chat_starts_the_flow_in_private() {
+    let e = engine();
+    let public = Sender {
+        platform: "test".into(),
+        user: "u1".into(),
+        chat: "group".into(),
+        public: true,
+    };
+    let r = e
+        .handle(Inbound {
+            from: public,
+            content: Content::Text("my passport number is wrong in your records".into()),
+        })
+        .await;
+    let private = button(&r, "private chat");
+    assert_eq!(private, "private:correct_records");
+    // The adapter's deep link arrives in the private chat as `/start f_<flow>`.
+    let r = say(&e, "u1", "/start f_correct_records").await;
+    assert!(text(&r).contains("What is wrong"), "{r:#?}");
+    // The button itself, pressed in private, does the same.
+    let r = press(&e, "u2", &private).await;
+    assert!(text(&r).contains("What is wrong"), "{r:#?}");
+}
+
+#[tokio::test]
+async fn a_file_announced_too_large_is_refused_without_its_bytes() {
+    let e = engine();
+    let r = say(&e, "u1", "I need to correct my records").await;
+    let r = press(&e, "u1", &button(&r, "Something else")).await;
+    assert!(text(&r).contains("What is wrong, and what should it be"));
+    for answer in ["my degree title", "Chan Tai Man", "BA", "2001", "a@b.org"] {
+        say(&e, "u1", answer).await;
+    }
+    let r = send(
+        &e,
+        "u1",
+        Content::File(Upload {
+            name: "scan.pdf".into(),
+            declared_type: None,
+            declared_size: Some(25 * 1024 * 1024),
+            bytes: Vec::new(),
+            caption: None,
+        }),
+    )
+    .await;
+    assert!(text(&r).contains("larger than 10 MB"), "{r:#?}");
 }
