@@ -20,6 +20,7 @@ pub mod markup;
 pub mod matcher;
 pub mod privacy;
 pub mod store;
+pub mod telegram;
 pub mod telemetry;
 
 /// The intent ids `CONTRACTS.md` fixes; the shipped knowledge base defines every one.

@@ -40,6 +40,9 @@ enum Command {
         #[arg(long, value_name = "FILE", requires = "train")]
         calibrate: Option<PathBuf>,
     },
+    /// Run the bot on every chat platform whose token is configured (Telegram), until
+    /// SIGTERM or ctrl-c.
+    Serve,
     /// The ticket log.
     Tickets {
         #[command(subcommand)]
@@ -146,6 +149,16 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 } else {
                     ExitCode::FAILURE
                 })
+            })
+        }
+        Command::Serve => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let engine = std::sync::Arc::new(app::engine(settings).await?);
+                cli::serve::run(engine, settings).await?;
+                anyhow::Ok(ExitCode::SUCCESS)
             })
         }
         Command::Chat { jsonl } => {

@@ -2,7 +2,9 @@
 
 mod cli;
 mod engine;
+mod fake_telegram;
 mod flows;
 mod helpers;
 mod matching;
+mod telegram;
 mod tickets;

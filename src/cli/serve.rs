@@ -1,0 +1,70 @@
+//! `alumni-bot serve`: every chat platform whose token is configured, in one process with one
+//! core, until SIGTERM or ctrl-c; then each platform finishes the messages in flight.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tracing::{error, info};
+
+use crate::config::Settings;
+use crate::core::{Engine, Stores};
+use crate::telegram;
+
+/// Runs the configured platforms; returns when all have stopped.
+pub async fn run<S: Stores>(engine: Arc<Engine<S>>, settings: &Settings) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut platforms = tokio::task::JoinSet::new();
+    if settings.telegram.token.is_some() {
+        let engine = engine.clone();
+        let telegram = settings.telegram.clone();
+        let stop = stopped(stop_rx.clone());
+        platforms.spawn(async move { ("telegram", telegram::run(engine, &telegram, stop).await) });
+    }
+    if platforms.is_empty() {
+        anyhow::bail!(
+            "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN (see README), or use `alumni-bot chat`"
+        );
+    }
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        info!("shutdown requested");
+        let _ = stop_tx.send(true);
+    });
+    let mut failed = None;
+    while let Some(done) = platforms.join_next().await {
+        match done {
+            Ok((name, Ok(()))) => info!(platform = name, "stopped"),
+            Ok((name, Err(e))) => {
+                error!(platform = name, error = %format!("{e:#}"), "platform failed");
+                failed.get_or_insert(e.context(format!("{name} failed")));
+            }
+            Err(e) => {
+                failed.get_or_insert(anyhow::anyhow!("a platform task panicked: {e}"));
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Resolves when `stop` turns true.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// SIGTERM (service managers) or ctrl-c (people).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

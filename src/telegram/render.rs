@@ -1,0 +1,236 @@
+//! The core's markup as Telegram HTML (`parse_mode = HTML`): the one formatting mode where
+//! escaping is three characters, so no user text can break a message or forge a link.
+//!
+//! `**bold**` → `<b>`, `[label](url)` → `<a href>`, `- ` list items → `• `, `\X` escapes → `X`;
+//! everything else escaped. Bare URLs stay text: Telegram makes them clickable itself.
+
+use crate::core::Reply;
+
+/// Telegram's limit for one message, in UTF-16 code units after entities are parsed; counting
+/// chars of the HTML source is a safe over-estimate for the texts of this bot.
+pub const MAX_MESSAGE_CHARS: usize = 4_096;
+
+/// Converts markup to Telegram HTML.
+pub fn to_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let line = match line.strip_prefix("- ") {
+            Some(rest) => {
+                out.push_str("• ");
+                rest
+            }
+            None => line,
+        };
+        inline(line, &mut out);
+    }
+    out
+}
+
+fn inline(line: &str, out: &mut String) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut bold = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '\\' && next.is_some_and(|n| "\\*[]()".contains(n)) {
+            push_escaped(chars[i + 1], out);
+            i += 2;
+        } else if c == '*' && next == Some('*') {
+            out.push_str(if bold { "</b>" } else { "<b>" });
+            bold = !bold;
+            i += 2;
+        } else if c == '['
+            && let Some((label, url, end)) = link_at(&chars, i)
+        {
+            out.push_str("<a href=\"");
+            for c in url.chars() {
+                match c {
+                    '"' => out.push_str("&quot;"),
+                    c => push_escaped(c, out),
+                }
+            }
+            out.push_str("\">");
+            inline(&label, out);
+            out.push_str("</a>");
+            i = end;
+        } else {
+            push_escaped(c, out);
+            i += 1;
+        }
+    }
+    if bold {
+        // Markup is checked balanced per paragraph at load; a line break inside bold is closed
+        // here so every message is valid HTML.
+        out.push_str("</b>");
+    }
+}
+
+fn push_escaped(c: char, out: &mut String) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        c => out.push(c),
+    }
+}
+
+/// `[label](url)` at `start`, with an http(s) URL: (label, url, index after).
+fn link_at(chars: &[char], start: usize) -> Option<(String, String, usize)> {
+    let mut i = start + 1;
+    while i + 1 < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            ']' if chars[i + 1] == '(' => break,
+            ']' => return None,
+            _ => i += 1,
+        }
+    }
+    if i + 1 >= chars.len() {
+        return None;
+    }
+    let close = chars[i + 2..].iter().position(|c| *c == ')')? + i + 2;
+    let url: String = chars[i + 2..close].iter().collect();
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
+        return None;
+    }
+    Some((chars[start + 1..i].iter().collect(), url, close + 1))
+}
+
+/// One Telegram message to send: HTML text and the buttons under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub html: String,
+    pub buttons: Vec<crate::core::Button>,
+}
+
+/// The replies of one turn as few messages as fit: replies without buttons are joined to the
+/// next one (one notification instead of three); a reply with buttons ends a message, since its
+/// buttons belong under its text. Over-long texts are split at paragraph boundaries.
+pub fn messages(replies: &[Reply]) -> Vec<Outgoing> {
+    let mut out: Vec<Outgoing> = Vec::new();
+    let mut pending = String::new();
+    for reply in replies {
+        let html = to_html(&reply.text);
+        let joined = if pending.is_empty() {
+            html.clone()
+        } else {
+            format!("{pending}\n\n{html}")
+        };
+        if joined.chars().count() > MAX_MESSAGE_CHARS && !pending.is_empty() {
+            flush(&mut out, std::mem::take(&mut pending), Vec::new());
+            pending = html;
+        } else {
+            pending = joined;
+        }
+        if !reply.buttons.is_empty() {
+            flush(
+                &mut out,
+                std::mem::take(&mut pending),
+                reply.buttons.clone(),
+            );
+        }
+    }
+    if !pending.is_empty() {
+        flush(&mut out, pending, Vec::new());
+    }
+    out
+}
+
+fn flush(out: &mut Vec<Outgoing>, html: String, buttons: Vec<crate::core::Button>) {
+    let mut chunks = split(&html);
+    let last = chunks.pop().unwrap_or_default();
+    out.extend(chunks.into_iter().map(|html| Outgoing {
+        html,
+        buttons: Vec::new(),
+    }));
+    out.push(Outgoing {
+        html: last,
+        buttons,
+    });
+}
+
+/// Splits at blank lines (paragraphs keep their tags balanced), then at line ends, then hard.
+fn split(html: &str) -> Vec<String> {
+    if html.chars().count() <= MAX_MESSAGE_CHARS {
+        return vec![html.to_string()];
+    }
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    for piece in html.split_inclusive('\n') {
+        if current.chars().count() + piece.chars().count() > MAX_MESSAGE_CHARS
+            && !current.is_empty()
+        {
+            chunks.push(std::mem::take(&mut current).trim_end().to_string());
+        }
+        if piece.chars().count() > MAX_MESSAGE_CHARS {
+            let chars: Vec<char> = piece.chars().collect();
+            for part in chars.chunks(MAX_MESSAGE_CHARS) {
+                chunks.push(part.iter().collect());
+            }
+        } else {
+            current.push_str(piece);
+        }
+    }
+    if !current.trim().is_empty() {
+        chunks.push(current.trim_end().to_string());
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::Button;
+
+    #[test]
+    fn markup_becomes_html_and_user_text_is_escaped() {
+        assert_eq!(
+            to_html("**Bold** see [the page](https://e.x/?a=1&b=\"2\").\n- item <x>"),
+            "<b>Bold</b> see <a href=\"https://e.x/?a=1&amp;b=&quot;2&quot;\">the page</a>.\n• item &lt;x&gt;"
+        );
+        let typed = crate::markup::escape("**no** [x](https://evil) <b>&");
+        assert_eq!(
+            to_html(&format!("Name: {typed}")),
+            "Name: **no** [x](https://evil) &lt;b&gt;&amp;"
+        );
+        // A link to anything but http(s) is left as text.
+        assert_eq!(to_html("[x](javascript:alert)"), "[x](javascript:alert)");
+    }
+
+    #[test]
+    fn replies_are_joined_until_buttons_and_long_texts_split() {
+        let b = vec![Button::new("Yes", "y")];
+        let replies = [
+            Reply::text("one"),
+            Reply::text("two").with_buttons(b.clone()),
+            Reply::text("three"),
+        ];
+        assert_eq!(
+            messages(&replies),
+            [
+                Outgoing {
+                    html: "one\n\ntwo".into(),
+                    buttons: b
+                },
+                Outgoing {
+                    html: "three".into(),
+                    buttons: vec![]
+                }
+            ]
+        );
+        let long = format!("{}\n\n{}", "a".repeat(3000), "b".repeat(3000));
+        let parts = messages(&[Reply::text(long)]);
+        assert_eq!(parts.len(), 2);
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.html.chars().count() <= MAX_MESSAGE_CHARS)
+        );
+    }
+}
