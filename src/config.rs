@@ -41,6 +41,19 @@ pub struct Settings {
     pub pseudonym_secret: Option<Secret>,
     /// Telegram runs in `serve` when its token is set.
     pub telegram: Telegram,
+    /// Discord runs in `serve` when its token is set.
+    pub discord: Discord,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discord {
+    pub token: Option<Secret>,
+    /// Tests only: REST through this base URL, with serenity's ratelimiter off (it ignores the
+    /// override). Never set in production.
+    pub api_url: Option<String>,
+    /// Register the slash commands in this server (instant); without it, globally.
+    pub guild_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,6 +81,7 @@ struct FileSettings {
     log_json: Option<bool>,
     pseudonym_secret: Option<Secret>,
     telegram: Option<Telegram>,
+    discord: Option<Discord>,
 }
 
 /// Command-line overrides.
@@ -99,6 +113,7 @@ impl Settings {
             log_json: false,
             pseudonym_secret: None,
             telegram: Telegram::default(),
+            discord: Discord::default(),
         };
         let file = overrides
             .config
@@ -125,6 +140,7 @@ impl Settings {
             s.log_json = f.log_json.unwrap_or(s.log_json);
             s.pseudonym_secret = f.pseudonym_secret.or(s.pseudonym_secret);
             s.telegram = f.telegram.unwrap_or_default();
+            s.discord = f.discord.unwrap_or_default();
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -155,6 +171,19 @@ impl Settings {
         }
         if let Some(v) = env("ALUMNI_BOT_TELEGRAM_WEBHOOK_SECRET").filter(|v| !v.is_empty()) {
             t.webhook_secret = Some(Secret::new(v));
+        }
+        let d = &mut s.discord;
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_TOKEN").filter(|v| !v.is_empty()) {
+            d.token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_API_URL").filter(|v| !v.is_empty()) {
+            d.api_url = Some(v);
+        }
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_GUILD_ID").filter(|v| !v.is_empty()) {
+            d.guild_id = Some(
+                v.parse()
+                    .context("ALUMNI_BOT_DISCORD_GUILD_ID is not a server id")?,
+            );
         }
         if let Some(k) = &overrides.knowledge {
             s.knowledge = k.clone();

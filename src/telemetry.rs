@@ -9,7 +9,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 /// Libraries whose debug and trace output can carry message contents, URLs or headers: held at
 /// `info` unless the filter names them itself.
-const QUIET_LIBRARIES: [&str; 9] = [
+const QUIET_LIBRARIES: [&str; 12] = [
     "hyper",
     "hyper_util",
     "h2",
@@ -19,6 +19,9 @@ const QUIET_LIBRARIES: [&str; 9] = [
     "teloxide_core",
     "sqlx",
     "axum",
+    "serenity",
+    "tungstenite",
+    "tokio_tungstenite",
 ];
 
 /// `filter` plus an `info` cap for each library in [`QUIET_LIBRARIES`] it does not name.

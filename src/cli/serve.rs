@@ -20,9 +20,16 @@ pub async fn run<S: Stores>(engine: Arc<Engine<S>>, settings: &Settings) -> anyh
         let stop = stopped(stop_rx.clone());
         platforms.spawn(async move { ("telegram", telegram::run(engine, &telegram, stop).await) });
     }
+    if settings.discord.token.is_some() {
+        let engine = engine.clone();
+        let discord = settings.discord.clone();
+        let stop = stopped(stop_rx.clone());
+        platforms
+            .spawn(async move { ("discord", crate::discord::run(engine, &discord, stop).await) });
+    }
     if platforms.is_empty() {
         anyhow::bail!(
-            "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN (see README), or use `alumni-bot chat`"
+            "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN and/or ALUMNI_BOT_DISCORD_TOKEN (see README), or use `alumni-bot chat`"
         );
     }
     tokio::spawn(async move {

@@ -41,7 +41,7 @@ use crate::config;
 use crate::core::engine::{PRIVATE_PREFIX, PRIVATE_START};
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
 use crate::core::{Content, Engine, Inbound, Reply, Sender, Stores, Upload};
-use render::Outgoing;
+use crate::outgoing::Outgoing;
 
 pub const PLATFORM: &str = "telegram";
 
@@ -394,7 +394,11 @@ impl<S: Stores> Adapter<S> {
     }
 
     async fn send(&self, chat: ChatId, replies: &[Reply]) {
-        for Outgoing { html, buttons } in render::messages(replies) {
+        for Outgoing {
+            text: html,
+            buttons,
+        } in render::messages(replies)
+        {
             let keyboard = self.keyboard(&buttons);
             let has_keyboard = keyboard.is_some();
             let sent = with_retry("sendMessage", || {

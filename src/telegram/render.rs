@@ -5,6 +5,7 @@
 //! everything else escaped. Bare URLs stay text: Telegram makes them clickable itself.
 
 use crate::core::Reply;
+use crate::outgoing::{Outgoing, pack};
 
 /// Telegram's limit for one message, in UTF-16 code units after entities are parsed; counting
 /// chars of the HTML source is a safe over-estimate for the texts of this bot.
@@ -102,85 +103,9 @@ fn link_at(chars: &[char], start: usize) -> Option<(String, String, usize)> {
     Some((chars[start + 1..i].iter().collect(), url, close + 1))
 }
 
-/// One Telegram message to send: HTML text and the buttons under it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub html: String,
-    pub buttons: Vec<crate::core::Button>,
-}
-
-/// The replies of one turn as few messages as fit: replies without buttons are joined to the
-/// next one (one notification instead of three); a reply with buttons ends a message, since its
-/// buttons belong under its text. Over-long texts are split at paragraph boundaries.
+/// The replies of one turn as Telegram messages (see [`crate::outgoing::pack`]).
 pub fn messages(replies: &[Reply]) -> Vec<Outgoing> {
-    let mut out: Vec<Outgoing> = Vec::new();
-    let mut pending = String::new();
-    for reply in replies {
-        let html = to_html(&reply.text);
-        let joined = if pending.is_empty() {
-            html.clone()
-        } else {
-            format!("{pending}\n\n{html}")
-        };
-        if joined.chars().count() > MAX_MESSAGE_CHARS && !pending.is_empty() {
-            flush(&mut out, std::mem::take(&mut pending), Vec::new());
-            pending = html;
-        } else {
-            pending = joined;
-        }
-        if !reply.buttons.is_empty() {
-            flush(
-                &mut out,
-                std::mem::take(&mut pending),
-                reply.buttons.clone(),
-            );
-        }
-    }
-    if !pending.is_empty() {
-        flush(&mut out, pending, Vec::new());
-    }
-    out
-}
-
-fn flush(out: &mut Vec<Outgoing>, html: String, buttons: Vec<crate::core::Button>) {
-    let mut chunks = split(&html);
-    let last = chunks.pop().unwrap_or_default();
-    out.extend(chunks.into_iter().map(|html| Outgoing {
-        html,
-        buttons: Vec::new(),
-    }));
-    out.push(Outgoing {
-        html: last,
-        buttons,
-    });
-}
-
-/// Splits at blank lines (paragraphs keep their tags balanced), then at line ends, then hard.
-fn split(html: &str) -> Vec<String> {
-    if html.chars().count() <= MAX_MESSAGE_CHARS {
-        return vec![html.to_string()];
-    }
-    let mut chunks = Vec::new();
-    let mut current = String::new();
-    for piece in html.split_inclusive('\n') {
-        if current.chars().count() + piece.chars().count() > MAX_MESSAGE_CHARS
-            && !current.is_empty()
-        {
-            chunks.push(std::mem::take(&mut current).trim_end().to_string());
-        }
-        if piece.chars().count() > MAX_MESSAGE_CHARS {
-            let chars: Vec<char> = piece.chars().collect();
-            for part in chars.chunks(MAX_MESSAGE_CHARS) {
-                chunks.push(part.iter().collect());
-            }
-        } else {
-            current.push_str(piece);
-        }
-    }
-    if !current.trim().is_empty() {
-        chunks.push(current.trim_end().to_string());
-    }
-    chunks
+    pack(replies, MAX_MESSAGE_CHARS, to_html)
 }
 
 #[cfg(test)]
@@ -215,11 +140,11 @@ mod tests {
             messages(&replies),
             [
                 Outgoing {
-                    html: "one\n\ntwo".into(),
+                    text: "one\n\ntwo".into(),
                     buttons: b
                 },
                 Outgoing {
-                    html: "three".into(),
+                    text: "three".into(),
                     buttons: vec![]
                 }
             ]
@@ -230,7 +155,7 @@ mod tests {
         assert!(
             parts
                 .iter()
-                .all(|p| p.html.chars().count() <= MAX_MESSAGE_CHARS)
+                .all(|p| p.text.chars().count() <= MAX_MESSAGE_CHARS)
         );
     }
 }

@@ -367,6 +367,9 @@ async fn the_binary_serves_telegram_and_stops_cleanly_on_sigterm() {
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(logs.contains("telegram stopped"), "{logs}");
     for secret in ["7007", TOKEN, "which browsers", "Firefox", "Alumna"] {
-        assert!(!logs.contains(secret), "{secret:?} leaked into the logs:\n{logs}");
+        assert!(
+            !logs.contains(secret),
+            "{secret:?} leaked into the logs:\n{logs}"
+        );
     }
 }

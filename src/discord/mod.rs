@@ -1,0 +1,502 @@
+//! The Discord adapter (serenity): gateway events and interactions in, [`Inbound`] to the core,
+//! [`Reply`]s out as messages with buttons. It decides nothing of what to say.
+//!
+//! - In server channels the bot answers when mentioned and through slash commands (`/ask`,
+//!   `/help`, `/contact`, `/ticket`, `/status`), registered at start-up in the configured guild
+//!   (instant) or globally. In DMs it chats like in a Telegram private chat.
+//! - Personal data never goes through a server channel: the core offers "continue in a private
+//!   chat" there, and pressing it (or `/ticket`) opens a DM and carries on in it; the channel gets
+//!   an ephemeral note that only the user sees. `/status` answers ephemerally.
+//! - Interactions are acknowledged at once (a button press by disabling the buttons of its
+//!   message, so a finished step cannot be answered twice; a command by deferring), then the
+//!   core's replies follow.
+//! - Attachments are downloaded when the message arrives (Discord's CDN links expire).
+//! - serenity's ratelimiter paces REST calls and its shard runner reconnects and resumes the
+//!   gateway. `api_url` exists for tests only: it routes REST through a local server and turns
+//!   the ratelimiter off (its code path ignores the proxy); production never sets it.
+
+pub mod render;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serenity::all::{
+    ButtonKind, ChannelId, Command, CommandInteraction, CommandOptionType, ComponentInteraction,
+    Context, CreateActionRow, CreateAllowedMentions, CreateButton, CreateCommand,
+    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, EventHandler, GatewayIntents, GuildId,
+    HttpBuilder, Interaction, Message, Ready, User, UserId,
+};
+use serenity::async_trait;
+use tracing::{debug, info, warn};
+
+use crate::config;
+use crate::core::engine::PRIVATE_PREFIX;
+use crate::core::ticket::MAX_ATTACHMENT_BYTES;
+use crate::core::{Button, Content, Engine, Inbound, Reply, Sender, Stores, Upload};
+
+pub const PLATFORM: &str = "discord";
+
+/// Discord's limits on components: custom ids, labels, buttons per row, rows per message.
+const MAX_CUSTOM_ID: usize = 100;
+const MAX_LABEL: usize = 80;
+const BUTTONS_PER_ROW: usize = 5;
+const MAX_ROWS: usize = 5;
+
+/// Held while one message of a user in a channel is handled.
+type TurnLock = Arc<tokio::sync::Mutex<()>>;
+
+struct Handler<S> {
+    engine: Arc<Engine<S>>,
+    guild: Option<GuildId>,
+    /// One lock per channel and user: events arrive as separate tasks; this keeps one user's
+    /// messages in a channel in order (tokio's mutex is first come, first served).
+    turns: Mutex<HashMap<(u64, u64), TurnLock>>,
+    /// Handlers in progress, so shutdown can wait for them.
+    in_flight: Arc<tokio::sync::Semaphore>,
+    /// The bot's own user, known from READY: mentions of it address the bot.
+    me: std::sync::OnceLock<UserId>,
+}
+
+/// Permits in `in_flight`: far above any real concurrency; shutdown takes them all.
+const MAX_IN_FLIGHT: u32 = 10_000;
+
+/// Runs the bot until `shutdown` resolves; then finishes the events in flight and returns.
+pub async fn run<S: Stores>(
+    engine: Arc<Engine<S>>,
+    settings: &config::Discord,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let token = settings
+        .token
+        .as_ref()
+        .context("no Discord token (ALUMNI_BOT_DISCORD_TOKEN)")?;
+    let mut http = HttpBuilder::new(token.expose());
+    if let Some(url) = &settings.api_url {
+        http = http
+            .proxy(url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let intents = GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT;
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT as usize));
+    let handler = Handler {
+        engine,
+        guild: settings.guild_id.map(GuildId::new),
+        turns: Mutex::new(HashMap::new()),
+        in_flight: in_flight.clone(),
+        me: std::sync::OnceLock::new(),
+    };
+    let mut client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
+        .event_handler(handler)
+        .await
+        .context("building the Discord client")?;
+    let shards = client.shard_manager.clone();
+    let stop = async move {
+        shutdown.await;
+        info!("discord stopping: closing the gateway, finishing events in flight");
+        shards.shutdown_all().await;
+    };
+    let (started, ()) = tokio::join!(client.start(), stop);
+    // Events already dispatched run to the end before we return.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(30),
+        in_flight.acquire_many(MAX_IN_FLIGHT),
+    )
+    .await;
+    info!("discord stopped");
+    started.context("the Discord gateway")
+}
+
+/// The slash commands, as users see them in the command picker.
+fn commands() -> Vec<CreateCommand> {
+    vec![
+        CreateCommand::new("ask")
+            .description("Ask a question about your alumni email account")
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "question", "Your question")
+                    .required(true),
+            ),
+        CreateCommand::new("help").description("What I can help with"),
+        CreateCommand::new("contact").description("Reach the alumni office"),
+        CreateCommand::new("ticket").description("Send a request to the alumni office (in a DM)"),
+        CreateCommand::new("status").description("Your requests with the alumni office"),
+    ]
+}
+
+#[async_trait]
+impl<S: Stores> EventHandler for Handler<S> {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        info!(guilds = ready.guilds.len(), "discord connected");
+        let _ = self.me.set(ready.user.id);
+        let registered = match self.guild {
+            Some(guild) => guild
+                .set_commands(&ctx.http, commands())
+                .await
+                .map(|c| c.len()),
+            None => Command::set_global_commands(&ctx.http, commands())
+                .await
+                .map(|c| c.len()),
+        };
+        match registered {
+            Ok(n) => info!(
+                commands = n,
+                per_guild = self.guild.is_some(),
+                "slash commands registered"
+            ),
+            Err(e) => warn!(error = %e, "slash commands not registered"),
+        }
+    }
+
+    async fn message(&self, ctx: Context, message: Message) {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return;
+        };
+        if message.author.bot {
+            return;
+        }
+        let Some(&me) = self.me.get() else {
+            return;
+        };
+        let public = message.guild_id.is_some();
+        let text = if public {
+            if !message.mentions_user_id(me) {
+                return;
+            }
+            // Without the mention itself (`<@id>` or `<@!id>`).
+            message
+                .content
+                .replace(&format!("<@{me}>"), "")
+                .replace(&format!("<@!{me}>"), "")
+                .trim()
+                .to_string()
+        } else {
+            message.content.clone()
+        };
+        let _turn = self.turn(message.channel_id, &message.author).await;
+        let sender = sender(&message.author, message.channel_id, public);
+        let _ = message.channel_id.broadcast_typing(&ctx.http).await;
+        let content = match message.attachments.first() {
+            // Files only in DMs: never personal data in a server channel.
+            Some(attachment) if !public => {
+                let caption = (!text.trim().is_empty()).then(|| text.clone());
+                let mut upload = Upload {
+                    name: attachment.filename.clone(),
+                    declared_type: attachment.content_type.clone(),
+                    declared_size: Some(u64::from(attachment.size)),
+                    bytes: Vec::new(),
+                    caption,
+                };
+                if upload.declared_size <= Some(MAX_ATTACHMENT_BYTES as u64) {
+                    match attachment.download().await {
+                        Ok(bytes) => {
+                            upload.declared_size = Some(bytes.len() as u64);
+                            upload.bytes = bytes;
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "discord attachment download failed");
+                            send(
+                                &ctx,
+                                message.channel_id,
+                                &[Reply::text(
+                                    "Sorry, I couldn't fetch that file from Discord. Please send it again.",
+                                )],
+                            )
+                            .await;
+                            return;
+                        }
+                    }
+                }
+                Content::File(upload)
+            }
+            _ => Content::Text(text),
+        };
+        let replies = self
+            .engine
+            .handle(Inbound {
+                from: sender,
+                content,
+            })
+            .await;
+        send(&ctx, message.channel_id, &replies).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return;
+        };
+        match interaction {
+            Interaction::Command(command) => self.on_command(&ctx, command).await,
+            Interaction::Component(press) => self.on_press(&ctx, press).await,
+            _ => {}
+        }
+    }
+}
+
+impl<S: Stores> Handler<S> {
+    async fn turn(&self, channel: ChannelId, user: &User) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut turns = self.turns.lock().expect("poisoned");
+            if turns.len() > 10_000 {
+                turns.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            turns
+                .entry((channel.get(), user.id.get()))
+                .or_default()
+                .clone()
+        };
+        lock.lock_owned().await
+    }
+
+    async fn on_command(&self, ctx: &Context, command: CommandInteraction) {
+        let public = command.guild_id.is_some();
+        let name = command.data.name.as_str();
+        let text = match name {
+            "ask" => command
+                .data
+                .options
+                .iter()
+                .find(|o| o.name == "question")
+                .and_then(|o| o.value.as_str())
+                .unwrap_or("")
+                .to_string(),
+            "help" | "contact" | "status" => format!("/{name}"),
+            "ticket" => "/contact".to_string(),
+            _ => return,
+        };
+        // In a server, `/ticket` and `/status` go to the user's DM: only they see it.
+        if public && matches!(name, "ticket" | "status") {
+            let note = if name == "ticket" {
+                "I've sent you a direct message to write your request there, where your details stay private."
+            } else {
+                "I've sent your requests to you in a direct message."
+            };
+            self.move_to_dm(
+                ctx,
+                &command.user,
+                Content::Text(text),
+                |content| {
+                    command.create_response(
+                        &ctx.http,
+                        CreateInteractionResponse::Message(
+                            CreateInteractionResponseMessage::new()
+                                .content(content)
+                                .ephemeral(true),
+                        ),
+                    )
+                },
+                note,
+            )
+            .await;
+            return;
+        }
+        // Acknowledge within Discord's 3 seconds, then answer.
+        if let Err(e) = command
+            .create_response(
+                &ctx.http,
+                CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new()),
+            )
+            .await
+        {
+            warn!(error = %e, "could not acknowledge a command");
+            return;
+        }
+        let _turn = self.turn(command.channel_id, &command.user).await;
+        let replies = self
+            .engine
+            .handle(Inbound {
+                from: sender(&command.user, command.channel_id, public),
+                content: Content::Text(text),
+            })
+            .await;
+        for (i, message) in render::messages(&replies).into_iter().enumerate() {
+            let result = if i == 0 {
+                command
+                    .edit_response(
+                        &ctx.http,
+                        serenity::all::EditInteractionResponse::new()
+                            .content(message.text)
+                            .components(components(&message.buttons))
+                            .allowed_mentions(CreateAllowedMentions::new()),
+                    )
+                    .await
+                    .map(|_| ())
+            } else {
+                command
+                    .create_followup(
+                        &ctx.http,
+                        CreateInteractionResponseFollowup::new()
+                            .content(message.text)
+                            .components(components(&message.buttons))
+                            .allowed_mentions(CreateAllowedMentions::new()),
+                    )
+                    .await
+                    .map(|_| ())
+            };
+            if let Err(e) = result {
+                warn!(error = %e, "a command's answer was not delivered");
+            }
+        }
+    }
+
+    async fn on_press(&self, ctx: &Context, press: ComponentInteraction) {
+        let public = press.guild_id.is_some();
+        let data = press.data.custom_id.clone();
+        if public && data.starts_with(PRIVATE_PREFIX) {
+            // "Continue in a private chat": the flow starts in the user's DM.
+            self.move_to_dm(ctx, &press.user, Content::Button(data), |content| {
+                press.create_response(
+                    &ctx.http,
+                    CreateInteractionResponse::Message(
+                        CreateInteractionResponseMessage::new()
+                            .content(content)
+                            .ephemeral(true),
+                    ),
+                )
+            }, "I've sent you a direct message: let's continue there, where your details stay private.")
+            .await;
+            return;
+        }
+        // The acknowledgement disables this message's buttons (in a DM: a step answers once;
+        // in a channel the FAQ buttons stay for others).
+        let ack = if public {
+            CreateInteractionResponse::Acknowledge
+        } else {
+            CreateInteractionResponse::UpdateMessage(
+                CreateInteractionResponseMessage::new().components(disabled(&press.message)),
+            )
+        };
+        if let Err(e) = press.create_response(&ctx.http, ack).await {
+            warn!(error = %e, "could not acknowledge a button press");
+        }
+        let _turn = self.turn(press.channel_id, &press.user).await;
+        let replies = self
+            .engine
+            .handle(Inbound {
+                from: sender(&press.user, press.channel_id, public),
+                content: Content::Button(data),
+            })
+            .await;
+        send(ctx, press.channel_id, &replies).await;
+    }
+
+    /// Opens (or finds) the user's DM, hands `content` to the core as said there, sends the
+    /// replies there, and answers the interaction with an ephemeral `note` (or the reason it
+    /// could not: DMs closed).
+    async fn move_to_dm<F, Fut>(
+        &self,
+        ctx: &Context,
+        user: &User,
+        content: Content,
+        respond: F,
+        note: &str,
+    ) where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = serenity::Result<()>>,
+    {
+        let dm = match user.create_dm_channel(&ctx.http).await {
+            Ok(dm) => dm,
+            Err(e) => {
+                debug!(error = %e, "no DM channel");
+                let _ = respond("I can't send you a direct message. Please allow direct messages from server members, then try again.".into()).await;
+                return;
+            }
+        };
+        if let Err(e) = respond(note.to_string()).await {
+            warn!(error = %e, "could not acknowledge an interaction");
+        }
+        let _turn = self.turn(dm.id, user).await;
+        let replies = self
+            .engine
+            .handle(Inbound {
+                from: sender(user, dm.id, false),
+                content,
+            })
+            .await;
+        send(ctx, dm.id, &replies).await;
+    }
+}
+
+fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
+    Sender {
+        platform: PLATFORM.into(),
+        user: user.id.get().to_string(),
+        chat: channel.get().to_string(),
+        public,
+    }
+}
+
+async fn send(ctx: &Context, channel: ChannelId, replies: &[Reply]) {
+    for message in render::messages(replies) {
+        let builder = CreateMessage::new()
+            .content(message.text)
+            .components(components(&message.buttons))
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Err(e) = channel.send_message(&ctx.http, builder).await {
+            // Logged without the text: it may hold what the user typed.
+            warn!(error = %e, "discord message not delivered");
+        }
+    }
+}
+
+/// Buttons in rows of five; "continue in a private chat" styled as the primary action.
+fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
+    let buttons: Vec<CreateButton> = buttons
+        .iter()
+        .filter(|b| {
+            let fits = b.data.len() <= MAX_CUSTOM_ID;
+            if !fits {
+                warn!(
+                    bytes = b.data.len(),
+                    "a button's data is too long for Discord"
+                );
+            }
+            fits
+        })
+        .map(|b| {
+            let label: String = b.label.chars().take(MAX_LABEL).collect();
+            let style = if b.data.starts_with(PRIVATE_PREFIX) {
+                serenity::all::ButtonStyle::Primary
+            } else {
+                serenity::all::ButtonStyle::Secondary
+            };
+            CreateButton::new(b.data.clone()).label(label).style(style)
+        })
+        .collect();
+    buttons
+        .chunks(BUTTONS_PER_ROW)
+        .take(MAX_ROWS)
+        .map(|row| CreateActionRow::Buttons(row.to_vec()))
+        .collect()
+}
+
+/// The message's buttons again, all disabled.
+fn disabled(message: &Message) -> Vec<CreateActionRow> {
+    message
+        .components
+        .iter()
+        .map(|row| {
+            CreateActionRow::Buttons(
+                row.components
+                    .iter()
+                    .filter_map(|c| match c {
+                        serenity::all::ActionRowComponent::Button(b) => match &b.data {
+                            ButtonKind::NonLink { custom_id, style } => Some(
+                                CreateButton::new(custom_id.clone())
+                                    .label(b.label.clone().unwrap_or_default())
+                                    .style(*style)
+                                    .disabled(true),
+                            ),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
