@@ -43,6 +43,18 @@ pub fn build_matcher(kb: &KnowledgeBase) -> Matcher {
     matcher
 }
 
+/// The platforms whose staff place is configured (and whose bot runs).
+pub fn staff_places(settings: &Settings) -> Vec<String> {
+    let mut places = Vec::new();
+    if settings.telegram.token.is_some() && settings.telegram.staff_chat.is_some() {
+        places.push(crate::telegram::PLATFORM.to_string());
+    }
+    if settings.discord.token.is_some() && settings.discord.staff_channel.is_some() {
+        places.push(crate::discord::PLATFORM.to_string());
+    }
+    places
+}
+
 pub fn pseudonymizer(settings: &Settings) -> Pseudonymizer {
     match &settings.pseudonym_secret {
         Some(secret) => Pseudonymizer::from_secret(secret.expose()),
@@ -56,6 +68,7 @@ pub async fn engine(settings: &Settings) -> anyhow::Result<Engine<Store>> {
     let matcher = Arc::new(build_matcher(&kb));
     let store = Store::open(&settings.db)
         .await
-        .with_context(|| format!("database {}", settings.db.display()))?;
+        .with_context(|| format!("database {}", settings.db.display()))?
+        .with_staff_places(staff_places(settings));
     Ok(Engine::new(kb, matcher, store, pseudonymizer(settings)))
 }

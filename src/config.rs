@@ -43,6 +43,8 @@ pub struct Settings {
     pub telegram: Telegram,
     /// Discord runs in `serve` when its token is set.
     pub discord: Discord,
+    /// Attachments of tickets resolved or closed this many days ago are deleted by `purge`.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -54,6 +56,10 @@ pub struct Discord {
     pub api_url: Option<String>,
     /// Register the slash commands in this server (instant); without it, globally.
     pub guild_id: Option<u64>,
+    /// The staff channel's id: new tickets are announced there, staff act there.
+    pub staff_channel: Option<u64>,
+    /// The role that makes a member alumni office staff.
+    pub staff_role: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,6 +75,11 @@ pub struct Telegram {
     /// Webhook mode: the secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token`; without
     /// it, a random one per run.
     pub webhook_secret: Option<Secret>,
+    /// The staff group's chat id: new tickets are announced there, staff act there.
+    pub staff_chat: Option<i64>,
+    /// The Telegram user ids of alumni office staff.
+    #[serde(default)]
+    pub staff_ids: Vec<u64>,
 }
 
 /// The config file: every field optional, unknown fields refused.
@@ -82,6 +93,7 @@ struct FileSettings {
     pseudonym_secret: Option<Secret>,
     telegram: Option<Telegram>,
     discord: Option<Discord>,
+    retention_days: Option<u32>,
 }
 
 /// Command-line overrides.
@@ -114,6 +126,7 @@ impl Settings {
             pseudonym_secret: None,
             telegram: Telegram::default(),
             discord: Discord::default(),
+            retention_days: 90,
         };
         let file = overrides
             .config
@@ -141,6 +154,7 @@ impl Settings {
             s.pseudonym_secret = f.pseudonym_secret.or(s.pseudonym_secret);
             s.telegram = f.telegram.unwrap_or_default();
             s.discord = f.discord.unwrap_or_default();
+            s.retention_days = f.retention_days.unwrap_or(s.retention_days);
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -172,12 +186,44 @@ impl Settings {
         if let Some(v) = env("ALUMNI_BOT_TELEGRAM_WEBHOOK_SECRET").filter(|v| !v.is_empty()) {
             t.webhook_secret = Some(Secret::new(v));
         }
+        if let Some(v) = env("ALUMNI_BOT_TELEGRAM_STAFF_CHAT").filter(|v| !v.is_empty()) {
+            t.staff_chat = Some(
+                v.parse()
+                    .context("ALUMNI_BOT_TELEGRAM_STAFF_CHAT is not a chat id")?,
+            );
+        }
+        if let Some(v) = env("ALUMNI_BOT_TELEGRAM_STAFF_IDS").filter(|v| !v.is_empty()) {
+            t.staff_ids = v
+                .split(',')
+                .map(|id| id.trim().parse())
+                .collect::<Result<_, _>>()
+                .context(
+                    "ALUMNI_BOT_TELEGRAM_STAFF_IDS is not a comma-separated list of user ids",
+                )?;
+        }
+        if let Some(v) = env("ALUMNI_BOT_RETENTION_DAYS").filter(|v| !v.is_empty()) {
+            s.retention_days = v
+                .parse()
+                .context("ALUMNI_BOT_RETENTION_DAYS is not a number of days")?;
+        }
         let d = &mut s.discord;
         if let Some(v) = env("ALUMNI_BOT_DISCORD_TOKEN").filter(|v| !v.is_empty()) {
             d.token = Some(Secret::new(v));
         }
         if let Some(v) = env("ALUMNI_BOT_DISCORD_API_URL").filter(|v| !v.is_empty()) {
             d.api_url = Some(v);
+        }
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_STAFF_CHANNEL").filter(|v| !v.is_empty()) {
+            d.staff_channel = Some(
+                v.parse()
+                    .context("ALUMNI_BOT_DISCORD_STAFF_CHANNEL is not a channel id")?,
+            );
+        }
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_STAFF_ROLE").filter(|v| !v.is_empty()) {
+            d.staff_role = Some(
+                v.parse()
+                    .context("ALUMNI_BOT_DISCORD_STAFF_ROLE is not a role id")?,
+            );
         }
         if let Some(v) = env("ALUMNI_BOT_DISCORD_GUILD_ID").filter(|v| !v.is_empty()) {
             d.guild_id = Some(

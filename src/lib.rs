@@ -19,6 +19,7 @@ pub mod discord;
 pub mod knowledge;
 pub mod markup;
 pub mod matcher;
+pub mod outbox;
 pub mod outgoing;
 pub mod privacy;
 pub mod store;

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alumni_bot::config::{Overrides, Settings};
+use alumni_bot::core::staff::Action;
 use alumni_bot::{app, cli, telemetry};
 use clap::{Parser, Subcommand};
 
@@ -48,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         action: TicketsAction,
     },
+    /// Delete the attachment files of tickets resolved or closed more than DAYS ago.
+    Purge {
+        #[arg(long, value_name = "DAYS")]
+        days: Option<u32>,
+    },
     /// Knowledge base tools.
     Kb {
         #[command(subcommand)]
@@ -67,6 +73,23 @@ enum TicketsAction {
     Show {
         /// The ticket's reference, e.g. T-7KQ3XM.
         reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a ticket: it is being handled.
+    Claim { reference: String },
+    /// Reply to the user, in the chat they opened the ticket from.
+    Reply { reference: String, text: String },
+    /// Ask the user for more; their next messages are attached to the ticket.
+    RequestInfo { reference: String, text: String },
+    /// Close the ticket as done, telling the user the note.
+    Resolve { reference: String, note: String },
+    /// Open a resolved or closed ticket again.
+    Reopen { reference: String },
+    /// Every ticket (or one) in full as JSON, attachments with their file paths.
+    Export { reference: Option<String> },
+    /// Who did what to which ticket, when (allowed and refused).
+    Audit {
         #[arg(long)]
         json: bool,
     },
@@ -136,6 +159,7 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             runtime.block_on(async {
                 let store = alumni_bot::store::Store::open(&settings.db).await?;
                 let mut out = std::io::stdout().lock();
+                let actor = cli::tickets::cli_actor();
                 let found = match action {
                     TicketsAction::List { json } => cli::tickets::list(&store, json, &mut out)
                         .await
@@ -143,12 +167,65 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                     TicketsAction::Show { reference, json } => {
                         cli::tickets::show(&store, &reference, json, &mut out).await?
                     }
+                    TicketsAction::Claim { reference } => {
+                        cli::tickets::act(&store, &actor, &reference, Action::Claim, &mut out)
+                            .await?
+                    }
+                    TicketsAction::Reply { reference, text } => {
+                        cli::tickets::act(&store, &actor, &reference, Action::Reply(text), &mut out)
+                            .await?
+                    }
+                    TicketsAction::RequestInfo { reference, text } => {
+                        cli::tickets::act(
+                            &store,
+                            &actor,
+                            &reference,
+                            Action::RequestInfo(text),
+                            &mut out,
+                        )
+                        .await?
+                    }
+                    TicketsAction::Resolve { reference, note } => {
+                        cli::tickets::act(
+                            &store,
+                            &actor,
+                            &reference,
+                            Action::Resolve(note),
+                            &mut out,
+                        )
+                        .await?
+                    }
+                    TicketsAction::Reopen { reference } => {
+                        cli::tickets::act(&store, &actor, &reference, Action::Reopen, &mut out)
+                            .await?
+                    }
+                    TicketsAction::Export { reference } => {
+                        cli::tickets::export(&store, reference.as_deref(), &mut out).await?
+                    }
+                    TicketsAction::Audit { json } => cli::tickets::audit(&store, json, &mut out)
+                        .await
+                        .map(|()| true)?,
                 };
                 Ok(if found {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE
                 })
+            })
+        }
+        Command::Purge { days } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let store = alumni_bot::store::Store::open(&settings.db).await?;
+                let days = days.unwrap_or(settings.retention_days);
+                let report = store.purge(days, &cli::tickets::cli_actor()).await?;
+                println!(
+                    "Purged {} attachment(s) of tickets closed more than {days} days ago; {} file(s) deleted.",
+                    report.attachments, report.files_deleted
+                );
+                anyhow::Ok(ExitCode::SUCCESS)
             })
         }
         Command::Serve => {

@@ -7,11 +7,12 @@ use tokio::sync::watch;
 use tracing::{error, info};
 
 use crate::config::Settings;
-use crate::core::{Engine, Stores};
+use crate::core::Engine;
+use crate::store::Store;
 use crate::telegram;
 
 /// Runs the configured platforms; returns when all have stopped.
-pub async fn run<S: Stores>(engine: Arc<Engine<S>>, settings: &Settings) -> anyhow::Result<()> {
+pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut platforms = tokio::task::JoinSet::new();
     if settings.telegram.token.is_some() {
@@ -32,6 +33,26 @@ pub async fn run<S: Stores>(engine: Arc<Engine<S>>, settings: &Settings) -> anyh
             "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN and/or ALUMNI_BOT_DISCORD_TOKEN (see README), or use `alumni-bot chat`"
         );
     }
+    // Retention: attachments of long-closed tickets are purged at start and then daily.
+    let store = engine.store().clone();
+    let days = settings.retention_days;
+    let mut purge_stop = stop_rx.clone();
+    tokio::spawn(async move {
+        loop {
+            match store.purge(days, "system").await {
+                Ok(report) => info!(
+                    attachments = report.attachments,
+                    files = report.files_deleted,
+                    "retention purge"
+                ),
+                Err(e) => error!(error = %e, "retention purge failed"),
+            }
+            tokio::select! {
+                _ = purge_stop.wait_for(|s| *s) => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
+            }
+        }
+    });
     tokio::spawn(async move {
         shutdown_signal().await;
         info!("shutdown requested");

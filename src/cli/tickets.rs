@@ -2,7 +2,88 @@
 
 use std::io::Write;
 
+use crate::core::staff::{self, Action};
 use crate::store::Store;
+
+/// Who acts from the CLI, for the audit log: `cli:<login name>`.
+pub fn cli_actor() -> String {
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
+}
+
+/// A staff action from the CLI (whoever can open the database is staff). The message to the
+/// user goes through the outbox, which the running bot delivers.
+pub async fn act(
+    store: &Store,
+    actor: &str,
+    reference: &str,
+    action: Action,
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    match staff::act(store, actor, true, reference, action).await? {
+        Ok(done) => {
+            writeln!(out, "{done}")?;
+            Ok(true)
+        }
+        Err(refusal) => {
+            writeln!(out, "Not done: {refusal}.")?;
+            Ok(false)
+        }
+    }
+}
+
+/// `tickets export [REF]`: tickets in full, as JSON.
+pub async fn export(
+    store: &Store,
+    reference: Option<&str>,
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let references: Vec<String> = match reference {
+        Some(r) => vec![r.to_string()],
+        None => store
+            .list_tickets()
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect(),
+    };
+    let mut all = Vec::new();
+    for r in &references {
+        match store.ticket(r).await? {
+            Some(t) => all.push(t),
+            None => {
+                writeln!(out, "No ticket {r}.")?;
+                return Ok(false);
+            }
+        }
+    }
+    writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+    Ok(true)
+}
+
+/// `tickets audit`: every staff action, allowed or refused.
+pub async fn audit(store: &Store, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let entries = store.audit_log().await?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&entries)?)?;
+        return Ok(());
+    }
+    for e in entries {
+        writeln!(
+            out,
+            "{}  {:<22} {:<13} {:<9} {}{}",
+            e.at,
+            e.actor,
+            e.action,
+            e.ticket.as_deref().unwrap_or("-"),
+            if e.allowed { "" } else { "REFUSED " },
+            e.detail
+        )?;
+    }
+    Ok(())
+}
 
 /// `tickets list`: newest first; `--json` is the machine form of CONTRACTS.md.
 pub async fn list(store: &Store, json: bool, out: &mut impl Write) -> anyhow::Result<()> {

@@ -25,6 +25,9 @@ pub struct Conversation {
     /// The latest messages both ways, filed with a ticket so staff see how it came about.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<TranscriptLine>,
+    /// The ticket the user chose to add to (from `/status`): their next message goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adding_to: Option<String>,
     /// The reference of the last ticket this conversation filed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_ticket: Option<String>,
@@ -65,9 +68,19 @@ pub trait ConversationStore: Send + Sync + 'static {
 pub struct MemoryStore {
     // std Mutexes: held only for a map access, never across an await.
     conversations: Mutex<HashMap<String, Conversation>>,
-    /// (reference, ticket, created at).
-    tickets: Mutex<Vec<(String, NewTicket, String)>>,
+    tickets: Mutex<Vec<MemoryTicket>>,
     files: Mutex<HashMap<String, Attachment>>,
+}
+
+/// A ticket as [`MemoryStore`] keeps it.
+#[derive(Debug, Clone)]
+pub struct MemoryTicket {
+    pub reference: String,
+    pub ticket: NewTicket,
+    pub created_at: String,
+    pub status: String,
+    /// What the user added later: texts, and files by hash.
+    pub added: Vec<String>,
 }
 
 impl MemoryStore {
@@ -77,8 +90,45 @@ impl MemoryStore {
             .lock()
             .expect("poisoned")
             .iter()
-            .map(|(r, t, _)| (r.clone(), t.clone()))
+            .map(|t| (t.reference.clone(), t.ticket.clone()))
             .collect()
+    }
+
+    /// Every ticket with its status and additions.
+    pub fn ticket_records(&self) -> Vec<MemoryTicket> {
+        self.tickets.lock().expect("poisoned").clone()
+    }
+
+    /// Sets a ticket's status, as staff would.
+    pub fn set_status(&self, reference: &str, status: &str) {
+        for t in self.tickets.lock().expect("poisoned").iter_mut() {
+            if t.reference == reference {
+                t.status = status.to_string();
+            }
+        }
+    }
+}
+
+fn live(status: &str) -> bool {
+    matches!(status, "open" | "claimed" | "awaiting_user")
+}
+
+impl ConversationStore for MemoryStore {
+    async fn load(&self, key: &str) -> anyhow::Result<Option<Conversation>> {
+        Ok(self
+            .conversations
+            .lock()
+            .expect("poisoned")
+            .get(key)
+            .cloned())
+    }
+
+    async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
+        self.conversations
+            .lock()
+            .expect("poisoned")
+            .insert(key.to_string(), conversation.clone());
+        Ok(())
     }
 }
 
@@ -98,12 +148,74 @@ impl TicketStore for MemoryStore {
 
     async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
         let mut tickets = self.tickets.lock().expect("poisoned");
-        if let Some((reference, ..)) = tickets.iter().find(|(_, t, _)| t.origin == ticket.origin) {
-            return Ok(reference.clone());
+        if let Some(t) = tickets.iter().find(|t| t.ticket.origin == ticket.origin) {
+            return Ok(t.reference.clone());
         }
         let reference = format!("T-MEM{:03}", tickets.len() + 1);
-        tickets.push((reference.clone(), ticket, chrono::Utc::now().to_rfc3339()));
+        tickets.push(MemoryTicket {
+            reference: reference.clone(),
+            ticket,
+            created_at: chrono::Utc::now().to_rfc3339(),
+            status: "open".into(),
+            added: Vec::new(),
+        });
         Ok(reference)
+    }
+
+    async fn awaiting_ticket(&self, platform: &str, user: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .tickets
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .rev()
+            .find(|t| {
+                t.status == "awaiting_user"
+                    && t.ticket.from.platform == platform
+                    && t.ticket.from.user == user
+            })
+            .map(|t| t.reference.clone()))
+    }
+
+    async fn add_to_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        text: Option<&str>,
+        file: Option<&StoredFile>,
+    ) -> anyhow::Result<bool> {
+        let mut tickets = self.tickets.lock().expect("poisoned");
+        let Some(t) = tickets.iter_mut().find(|t| {
+            t.reference == reference
+                && t.ticket.from.platform == platform
+                && t.ticket.from.user == user
+                && live(&t.status)
+        }) else {
+            return Ok(false);
+        };
+        t.added.extend(text.map(str::to_string));
+        t.added.extend(file.map(|f| f.hash.clone()));
+        Ok(true)
+    }
+
+    async fn withdraw_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<bool> {
+        let mut tickets = self.tickets.lock().expect("poisoned");
+        let Some(t) = tickets.iter_mut().find(|t| {
+            t.reference == reference
+                && t.ticket.from.platform == platform
+                && t.ticket.from.user == user
+                && live(&t.status)
+        }) else {
+            return Ok(false);
+        };
+        t.status = "closed".into();
+        Ok(true)
     }
 
     async fn tickets_of(&self, platform: &str, user: &str) -> anyhow::Result<Vec<TicketBrief>> {
@@ -111,33 +223,13 @@ impl TicketStore for MemoryStore {
         Ok(tickets
             .iter()
             .rev()
-            .filter(|(_, t, _)| t.from.platform == platform && t.from.user == user)
-            .map(|(reference, t, created_at)| TicketBrief {
-                reference: reference.clone(),
-                // Staff actions, which change a status, need the SQLite store.
-                status: "open".into(),
-                category: t.category.clone(),
-                created_at: created_at.clone(),
+            .filter(|t| t.ticket.from.platform == platform && t.ticket.from.user == user)
+            .map(|t| TicketBrief {
+                reference: t.reference.clone(),
+                status: t.status.clone(),
+                category: t.ticket.category.clone(),
+                created_at: t.created_at.clone(),
             })
             .collect())
-    }
-}
-
-impl ConversationStore for MemoryStore {
-    async fn load(&self, key: &str) -> anyhow::Result<Option<Conversation>> {
-        Ok(self
-            .conversations
-            .lock()
-            .expect("poisoned")
-            .get(key)
-            .cloned())
-    }
-
-    async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
-        self.conversations
-            .lock()
-            .expect("poisoned")
-            .insert(key.to_string(), conversation.clone());
-        Ok(())
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use tracing::{debug, info, warn};
 
 use super::conversation::{Conversation, ConversationStore};
+use super::followup::Addition;
 use super::message::{Button, Content, Inbound, Reply, Sender};
 use super::ticket::{Author, TicketStore, TranscriptLine};
 use crate::knowledge::KnowledgeBase;
@@ -174,7 +175,15 @@ impl<S: Stores> Engine<S> {
     ) -> anyhow::Result<Vec<Reply>> {
         match content {
             Content::Button(data) => self.on_button(conversation, data, turn).await,
-            Content::File(upload) => self.on_file(conversation, upload, turn).await,
+            Content::File(upload) => {
+                match self
+                    .add_to_ticket(conversation, Addition::File(upload), turn)
+                    .await?
+                {
+                    Some(replies) => Ok(replies),
+                    None => self.on_file(conversation, upload, turn).await,
+                }
+            }
             Content::Text(text) => self.on_text(conversation, text, turn).await,
         }
     }
@@ -205,6 +214,12 @@ impl<S: Stores> Engine<S> {
             return self.on_button(conversation, &data, turn).await;
         }
         if let Some(replies) = self.on_command(conversation, text, turn).await? {
+            return Ok(replies);
+        }
+        if let Some(replies) = self
+            .add_to_ticket(conversation, Addition::Text(text), turn)
+            .await?
+        {
             return Ok(replies);
         }
         if conversation.flow.is_some() {
@@ -295,6 +310,9 @@ impl<S: Stores> Engine<S> {
         if let Some(replies) = self.flow_button(conversation, data, turn).await? {
             return Ok(replies);
         }
+        if let Some(replies) = self.followup_button(conversation, data, turn).await? {
+            return Ok(replies);
+        }
         // A button from an older version of the bot, or made up: say so, lose nothing.
         info!(user = turn.who, "unknown button");
         let mut replies = vec![Reply::text(
@@ -359,40 +377,6 @@ impl<S: Stores> Engine<S> {
         Ok(replies)
     }
 
-    /// `/status`: the user's own tickets, only in a private chat.
-    async fn status(&self, turn: &Turn<'_>) -> anyhow::Result<Vec<Reply>> {
-        if turn.from.public {
-            return Ok(vec![Reply::text(
-                "Your requests are private: send me /status in a direct message and I'll list them there.",
-            )]);
-        }
-        let tickets = self
-            .store
-            .tickets_of(&turn.from.platform, &turn.from.user)
-            .await?;
-        if tickets.is_empty() {
-            return Ok(vec![Reply::text(
-                "You have no requests with the alumni office from this chat. Type **talk to a person** to send one.",
-            )]);
-        }
-        let lines: Vec<String> = tickets
-            .iter()
-            .map(|t| {
-                let what = self.kb.ticket_title(&t.category).unwrap_or(&t.category);
-                let date = t.created_at.get(..10).unwrap_or(&t.created_at);
-                format!(
-                    "- **{}**: {what}, {date}: {}",
-                    t.reference,
-                    status_words(&t.status)
-                )
-            })
-            .collect();
-        Ok(vec![Reply::text(format!(
-            "Your requests with the alumni office:\n{}",
-            lines.join("\n")
-        ))])
-    }
-
     pub(super) fn not_understood(
         &self,
         conversation: &mut Conversation,
@@ -449,17 +433,6 @@ impl<S: Stores> Engine<S> {
             ));
         }
         replies
-    }
-}
-
-fn status_words(status: &str) -> &str {
-    match status {
-        "open" => "received, waiting for staff",
-        "claimed" => "being handled by staff",
-        "awaiting_user" => "staff are waiting for your reply",
-        "resolved" => "resolved",
-        "closed" => "closed",
-        other => other,
     }
 }
 

@@ -12,7 +12,7 @@ use tracing::{debug, info};
 use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
-use super::ticket::{Attachment, AttachmentError, MAX_ATTACHMENT_BYTES, NewTicket, TicketStore};
+use super::ticket::{NewTicket, TicketStore};
 use super::validate;
 use crate::knowledge::flow::{Action, Flow, Kind, Step};
 use crate::markup;
@@ -630,15 +630,7 @@ impl<S: Stores> Engine<S> {
                 "I wasn't expecting a file at this step; please answer in words.",
             ));
         };
-        let too_large = upload
-            .declared_size
-            .is_some_and(|size| size > MAX_ATTACHMENT_BYTES as u64);
-        let parsed = if too_large {
-            Err(AttachmentError::TooLarge)
-        } else {
-            Attachment::parse(upload.bytes.clone())
-        };
-        let attachment = match parsed {
+        let attachment = match super::followup::check_upload(upload) {
             Ok(a) => a,
             Err(e) => {
                 info!(user = turn.who, reason = %e, "file refused");

@@ -4,11 +4,13 @@
 pub mod conversation;
 pub mod engine;
 mod flow;
+mod followup;
 pub mod message;
+pub mod staff;
 pub mod ticket;
 pub mod validate;
 
-pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore};
+pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, MemoryTicket};
 pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
 pub use ticket::{

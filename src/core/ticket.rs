@@ -149,6 +149,32 @@ pub trait TicketStore: Send + Sync + 'static {
         ticket: NewTicket,
     ) -> impl Future<Output = anyhow::Result<String>> + Send;
 
+    /// The reference of the user's newest ticket that waits for their answer, if any.
+    fn awaiting_ticket(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
+
+    /// Adds the user's text or file to their live ticket and relays it to staff; `false` if the
+    /// ticket is not theirs or is resolved.
+    fn add_to_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        text: Option<&str>,
+        file: Option<&StoredFile>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// The user withdraws their live ticket; `false` if it is not theirs or already done.
+    fn withdraw_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
     /// The tickets a user opened on a platform, newest first.
     fn tickets_of(
         &self,

@@ -35,8 +35,11 @@ use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::engine::PRIVATE_PREFIX;
+use crate::core::staff;
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
-use crate::core::{Button, Content, Engine, Inbound, Reply, Sender, Stores, Upload};
+use crate::core::{Button, Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::outbox::{self, Deliver};
+use crate::store::{OutboxItem, STAFF_CHAT, Store};
 
 pub const PLATFORM: &str = "discord";
 
@@ -49,8 +52,8 @@ const MAX_ROWS: usize = 5;
 /// Held while one message of a user in a channel is handled.
 type TurnLock = Arc<tokio::sync::Mutex<()>>;
 
-struct Handler<S> {
-    engine: Arc<Engine<S>>,
+struct Handler {
+    engine: Arc<Engine<Store>>,
     guild: Option<GuildId>,
     /// One lock per channel and user: events arrive as separate tasks; this keeps one user's
     /// messages in a channel in order (tokio's mutex is first come, first served).
@@ -59,14 +62,16 @@ struct Handler<S> {
     in_flight: Arc<tokio::sync::Semaphore>,
     /// The bot's own user, known from READY: mentions of it address the bot.
     me: std::sync::OnceLock<UserId>,
+    staff_channel: Option<ChannelId>,
+    staff_role: Option<serenity::all::RoleId>,
 }
 
 /// Permits in `in_flight`: far above any real concurrency; shutdown takes them all.
 const MAX_IN_FLIGHT: u32 = 10_000;
 
 /// Runs the bot until `shutdown` resolves; then finishes the events in flight and returns.
-pub async fn run<S: Stores>(
-    engine: Arc<Engine<S>>,
+pub async fn run(
+    engine: Arc<Engine<Store>>,
     settings: &config::Discord,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
@@ -90,18 +95,36 @@ pub async fn run<S: Stores>(
         turns: Mutex::new(HashMap::new()),
         in_flight: in_flight.clone(),
         me: std::sync::OnceLock::new(),
+        staff_channel: settings.staff_channel.map(ChannelId::new),
+        staff_role: settings.staff_role.map(serenity::all::RoleId::new),
     };
+    let store = handler.engine.store().clone();
+    let staff_channel = handler.staff_channel;
     let mut client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
         .event_handler(handler)
         .await
         .context("building the Discord client")?;
     let shards = client.shard_manager.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let delivery = outbox::run(
+        store,
+        PLATFORM,
+        Delivery {
+            http: client.http.clone(),
+            staff_channel,
+        },
+        async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|s| *s).await;
+        },
+    );
     let stop = async move {
         shutdown.await;
         info!("discord stopping: closing the gateway, finishing events in flight");
+        let _ = stop_tx.send(true);
         shards.shutdown_all().await;
     };
-    let (started, ()) = tokio::join!(client.start(), stop);
+    let (started, (), ()) = tokio::join!(client.start(), stop, delivery);
     // Events already dispatched run to the end before we return.
     let _ = tokio::time::timeout(
         Duration::from_secs(30),
@@ -129,7 +152,7 @@ fn commands() -> Vec<CreateCommand> {
 }
 
 #[async_trait]
-impl<S: Stores> EventHandler for Handler<S> {
+impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         info!(guilds = ready.guilds.len(), "discord connected");
         let _ = self.me.set(ready.user.id);
@@ -163,6 +186,30 @@ impl<S: Stores> EventHandler for Handler<S> {
             return;
         };
         let public = message.guild_id.is_some();
+        // Staff commands, typed in the staff channel (or a DM): staff by role.
+        if let Some(parsed) = staff::parse_command(&message.content)
+            && (!public || Some(message.channel_id) == self.staff_channel)
+        {
+            let roles = message
+                .member
+                .as_ref()
+                .map(|m| m.roles.clone())
+                .unwrap_or_default();
+            let answer = match parsed {
+                Ok((reference, action)) => {
+                    self.staff_act(message.author.id, &roles, &reference, action)
+                        .await
+                }
+                Err(usage) => usage,
+            };
+            send(
+                &ctx,
+                message.channel_id,
+                &[Reply::text(crate::markup::escape(&answer))],
+            )
+            .await;
+            return;
+        }
         let text = if public {
             if !message.mentions_user_id(me) {
                 return;
@@ -237,7 +284,7 @@ impl<S: Stores> EventHandler for Handler<S> {
     }
 }
 
-impl<S: Stores> Handler<S> {
+impl Handler {
     async fn turn(&self, channel: ChannelId, user: &User) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut turns = self.turns.lock().expect("poisoned");
@@ -346,6 +393,27 @@ impl<S: Stores> Handler<S> {
     async fn on_press(&self, ctx: &Context, press: ComponentInteraction) {
         let public = press.guild_id.is_some();
         let data = press.data.custom_id.clone();
+        if let Some((reference, action)) = staff::parse_button(&data) {
+            let roles = press
+                .member
+                .as_ref()
+                .map(|m| m.roles.clone())
+                .unwrap_or_default();
+            let answer = self
+                .staff_act(press.user.id, &roles, &reference, action)
+                .await;
+            let _ = press
+                .create_response(
+                    &ctx.http,
+                    CreateInteractionResponse::Message(
+                        CreateInteractionResponseMessage::new()
+                            .content(crate::markup::escape(&answer))
+                            .ephemeral(true),
+                    ),
+                )
+                .await;
+            return;
+        }
         if public && data.starts_with(PRIVATE_PREFIX) {
             // "Continue in a private chat": the flow starts in the user's DM.
             self.move_to_dm(ctx, &press.user, Content::Button(data), |content| {
@@ -382,6 +450,26 @@ impl<S: Stores> Handler<S> {
             })
             .await;
         send(ctx, press.channel_id, &replies).await;
+    }
+
+    /// A staff action by a member with `roles`; what to tell them.
+    async fn staff_act(
+        &self,
+        user: UserId,
+        roles: &[serenity::all::RoleId],
+        reference: &str,
+        action: staff::Action,
+    ) -> String {
+        let is_staff = self.staff_role.is_some_and(|r| roles.contains(&r));
+        let actor = format!("{PLATFORM}:{user}");
+        match staff::act(self.engine.store(), &actor, is_staff, reference, action).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(refusal)) => format!("Not done: {refusal}."),
+            Err(e) => {
+                warn!(error = %e, "a staff action failed");
+                "Sorry, that failed on my side; please try again.".into()
+            }
+        }
     }
 
     /// Opens (or finds) the user's DM, hands `content` to the core as said there, sends the
@@ -431,15 +519,74 @@ fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
 }
 
 async fn send(ctx: &Context, channel: ChannelId, replies: &[Reply]) {
-    for message in render::messages(replies) {
-        let builder = CreateMessage::new()
+    if let Err(e) = try_send(&ctx.http, channel, replies, None).await {
+        // Logged without the text: it may hold what the user typed.
+        warn!(error = %e, "discord message not delivered");
+    }
+}
+
+/// Sends the replies in order, a file attached to the last; stops at the first failure.
+async fn try_send(
+    http: &serenity::all::Http,
+    channel: ChannelId,
+    replies: &[Reply],
+    file: Option<serenity::all::CreateAttachment>,
+) -> serenity::Result<()> {
+    let messages = render::messages(replies);
+    let last = messages.len().saturating_sub(1);
+    let mut file = file;
+    for (i, message) in messages.into_iter().enumerate() {
+        let mut builder = CreateMessage::new()
             .content(message.text)
             .components(components(&message.buttons))
             .allowed_mentions(CreateAllowedMentions::new());
-        if let Err(e) = channel.send_message(&ctx.http, builder).await {
-            // Logged without the text: it may hold what the user typed.
-            warn!(error = %e, "discord message not delivered");
+        if i == last
+            && let Some(file) = file.take()
+        {
+            builder = builder.add_file(file);
         }
+        channel.send_message(http, builder).await?;
+    }
+    Ok(())
+}
+
+/// Sends outbox messages: to a user's DM, or to the staff channel (with the ticket's file).
+struct Delivery {
+    http: Arc<serenity::all::Http>,
+    staff_channel: Option<ChannelId>,
+}
+
+impl Deliver for Delivery {
+    async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
+        let channel = if item.chat == STAFF_CHAT {
+            self.staff_channel
+                .context("no Discord staff channel is configured")?
+        } else {
+            ChannelId::new(item.chat.parse().context("an outbox channel id")?)
+        };
+        let file = match &item.attachment {
+            Some((path, media_type)) => {
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .context("reading a ticket's file")?;
+                let name = match media_type.as_str() {
+                    "application/pdf" => "id-copy.pdf",
+                    "image/png" => "id-copy.png",
+                    "image/webp" => "id-copy.webp",
+                    _ => "id-copy.jpg",
+                };
+                Some(serenity::all::CreateAttachment::bytes(bytes, name))
+            }
+            None => None,
+        };
+        try_send(
+            &self.http,
+            channel,
+            std::slice::from_ref(&item.message),
+            file,
+        )
+        .await?;
+        Ok(())
     }
 }
 

@@ -15,8 +15,10 @@ use crate::core::{Conversation, ConversationStore};
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+mod desk;
 mod tickets;
 
+pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT};
 pub use tickets::{
     AttachmentInfo, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry, files_dir_for,
 };
@@ -26,6 +28,9 @@ pub struct Store {
     pool: SqlitePool,
     /// Attachments, by content hash.
     files: PathBuf,
+    /// The platforms with a staff place configured: new tickets and users' additions are
+    /// announced there.
+    staff_places: std::sync::Arc<Vec<String>>,
 }
 
 impl Store {
@@ -55,7 +60,14 @@ impl Store {
         Ok(Store {
             pool,
             files: files_dir_for(path),
+            staff_places: Default::default(),
         })
+    }
+
+    /// Announces tickets to the staff places of these platforms (`"telegram"`, `"discord"`).
+    pub fn with_staff_places(mut self, platforms: Vec<String>) -> Self {
+        self.staff_places = std::sync::Arc::new(platforms);
+        self
     }
 
     pub fn pool(&self) -> &SqlitePool {

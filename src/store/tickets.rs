@@ -144,7 +144,7 @@ impl Store {
     }
 }
 
-fn attachment_path(files: &Path, hash: &str) -> PathBuf {
+pub(super) fn attachment_path(files: &Path, hash: &str) -> PathBuf {
     files.join(hash.get(..2).unwrap_or("__")).join(hash)
 }
 
@@ -268,8 +268,40 @@ impl TicketStore for Store {
             .bind(&now)
             .execute(&mut *tx)
             .await?;
+        let notice = crate::core::staff::new_ticket_notice(
+            &reference,
+            &ticket.category,
+            &ticket.from.platform,
+            &ticket.fields,
+        );
+        let files: Vec<String> = ticket.attachments.iter().map(|f| f.hash.clone()).collect();
+        self.tell_staff(&mut tx, &notice, &files, id).await?;
         tx.commit().await?;
         Ok(reference)
+    }
+
+    async fn awaiting_ticket(&self, platform: &str, user: &str) -> anyhow::Result<Option<String>> {
+        self.awaiting(platform, user).await
+    }
+
+    async fn add_to_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        text: Option<&str>,
+        file: Option<&StoredFile>,
+    ) -> anyhow::Result<bool> {
+        self.add(reference, platform, user, text, file).await
+    }
+
+    async fn withdraw_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<bool> {
+        self.withdraw(reference, platform, user).await
     }
 
     async fn tickets_of(&self, platform: &str, user: &str) -> anyhow::Result<Vec<TicketBrief>> {

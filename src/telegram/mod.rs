@@ -39,9 +39,12 @@ use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::engine::{PRIVATE_PREFIX, PRIVATE_START};
+use crate::core::staff;
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
-use crate::core::{Content, Engine, Inbound, Reply, Sender, Stores, Upload};
+use crate::core::{Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::outbox::{self, Deliver};
 use crate::outgoing::Outgoing;
+use crate::store::{OutboxItem, STAFF_CHAT, Store};
 
 pub const PLATFORM: &str = "telegram";
 
@@ -54,8 +57,8 @@ const SEND_ATTEMPTS: u32 = 4;
 type TgBot = Throttle<Bot>;
 
 /// Everything a handler needs, shared by the update tasks.
-struct Adapter<S> {
-    engine: Arc<Engine<S>>,
+struct Adapter {
+    engine: Arc<Engine<Store>>,
     bot: TgBot,
     /// The plain bot, for file downloads (the throttle limits sends, not downloads).
     raw: Bot,
@@ -63,11 +66,14 @@ struct Adapter<S> {
     /// The message whose keyboard is live, per private chat: removed when a newer one comes,
     /// so an old step's buttons cannot be pressed again.
     keyboards: Mutex<HashMap<ChatId, MessageId>>,
+    /// The staff group, and who is staff.
+    staff_chat: Option<ChatId>,
+    staff_ids: Vec<u64>,
 }
 
 /// Runs the bot until `shutdown` resolves; then answers the updates in flight and returns.
-pub async fn run<S: Stores>(
-    engine: Arc<Engine<S>>,
+pub async fn run(
+    engine: Arc<Engine<Store>>,
     settings: &config::Telegram,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
@@ -103,7 +109,35 @@ pub async fn run<S: Stores>(
         raw,
         username,
         keyboards: Mutex::new(HashMap::new()),
+        staff_chat: settings.staff_chat.map(ChatId),
+        staff_ids: settings.staff_ids.clone(),
     });
+    // One stop signal for the listener and the outbox.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let store = adapter.engine.store().clone();
+    let delivery = outbox::run(store, PLATFORM, Delivery(adapter.clone()), stopped());
+    let signal = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let listening = listen(adapter, settings, bot, stopped());
+    let ((), (), listened) = tokio::join!(signal, delivery, listening);
+    listened
+}
+
+/// Takes updates by webhook or polling until `shutdown`.
+async fn listen(
+    adapter: Arc<Adapter>,
+    settings: &config::Telegram,
+    bot: TgBot,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     match &settings.webhook_url {
         Some(url) => {
             let url = url::Url::parse(url).context("the Telegram webhook URL")?;
@@ -138,8 +172,8 @@ pub async fn run<S: Stores>(
     Ok(())
 }
 
-async fn listen_until<S: Stores, L>(
-    adapter: Arc<Adapter<S>>,
+async fn listen_until<L>(
+    adapter: Arc<Adapter>,
     mut listener: L,
     shutdown: impl Future<Output = ()> + Send,
 ) where
@@ -201,7 +235,7 @@ async fn listen_until<S: Stores, L>(
     info!("telegram stopped");
 }
 
-impl<S: Stores> Adapter<S> {
+impl Adapter {
     async fn on_update(&self, update: Update) {
         match update.kind {
             UpdateKind::Message(message) => self.on_message(message).await,
@@ -225,6 +259,21 @@ impl<S: Stores> Adapter<S> {
             public: !private,
         };
         let text = message.text().or(message.caption()).unwrap_or("");
+        // Staff commands: in the staff group or a private chat; refused (and audited) for others.
+        if let Some(parsed) = staff::parse_command(text)
+            && (private || Some(message.chat.id) == self.staff_chat)
+        {
+            let answer = match parsed {
+                Ok((reference, action)) => self.staff_act(from.id.0, &reference, action).await,
+                Err(usage) => usage,
+            };
+            self.send(
+                message.chat.id,
+                &[Reply::text(crate::markup::escape(&answer))],
+            )
+            .await;
+            return;
+        }
         let file = message.document().map(|d| {
             (
                 d.file.id.clone(),
@@ -343,6 +392,12 @@ impl<S: Stores> Adapter<S> {
             return;
         };
         let chat = message.chat().clone();
+        if let Some((reference, action)) = staff::parse_button(data) {
+            let answer = self.staff_act(query.from.id.0, &reference, action).await;
+            self.send(chat.id, &[Reply::text(crate::markup::escape(&answer))])
+                .await;
+            return;
+        }
         if chat.is_private() {
             // The pressed message's keyboard goes: a step is answered once.
             self.remove_keyboard(chat.id, message.id()).await;
@@ -355,6 +410,20 @@ impl<S: Stores> Adapter<S> {
         };
         self.converse(&chat.id, sender, Content::Button(data.clone()))
             .await;
+    }
+
+    /// A staff action by the Telegram user `user`; what to tell them.
+    async fn staff_act(&self, user: u64, reference: &str, action: staff::Action) -> String {
+        let is_staff = self.staff_ids.contains(&user);
+        let actor = format!("{PLATFORM}:{user}");
+        match staff::act(self.engine.store(), &actor, is_staff, reference, action).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(refusal)) => format!("Not done: {refusal}."),
+            Err(e) => {
+                warn!(error = %e, "a staff action failed");
+                "Sorry, that failed on my side; please try again.".into()
+            }
+        }
     }
 
     /// One message through the core, "typing…" while it works, the replies sent.
@@ -394,6 +463,14 @@ impl<S: Stores> Adapter<S> {
     }
 
     async fn send(&self, chat: ChatId, replies: &[Reply]) {
+        if let Err(e) = self.try_send(chat, replies).await {
+            // Logged without the text: it may hold what the user typed.
+            warn!(error = %e, "telegram message not delivered");
+        }
+    }
+
+    /// Sends the replies in order; stops at the first that cannot be delivered.
+    async fn try_send(&self, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
         for Outgoing {
             text: html,
             buttons,
@@ -419,20 +496,15 @@ impl<S: Stores> Adapter<S> {
                 }
             })
             .await;
-            match sent {
-                Ok(message) if has_keyboard => {
-                    self.keyboards
-                        .lock()
-                        .expect("poisoned")
-                        .insert(chat, message.id);
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    // Logged without the text: it may hold what the user typed.
-                    warn!(error = %e, "telegram message not delivered");
-                }
+            let message = sent?;
+            if has_keyboard {
+                self.keyboards
+                    .lock()
+                    .expect("poisoned")
+                    .insert(chat, message.id);
             }
         }
+        Ok(())
     }
 
     /// Buttons one per row (labels are sentences); "continue in a private chat" as a deep link.
@@ -482,5 +554,52 @@ where
             }
             other => return other,
         }
+    }
+}
+
+/// Sends outbox messages: to a user's chat, or to the staff group (with the ticket's file).
+struct Delivery(Arc<Adapter>);
+
+impl Deliver for Delivery {
+    async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
+        let adapter = &self.0;
+        let chat = if item.chat == STAFF_CHAT {
+            adapter
+                .staff_chat
+                .context("no Telegram staff chat is configured")?
+        } else {
+            ChatId(item.chat.parse().context("an outbox chat id")?)
+        };
+        match &item.attachment {
+            None => {
+                adapter
+                    .try_send(chat, std::slice::from_ref(&item.message))
+                    .await?
+            }
+            Some((path, media_type)) => {
+                let bytes = tokio::fs::read(path)
+                    .await
+                    .context("reading a ticket's file")?;
+                let name = match media_type.as_str() {
+                    "application/pdf" => "id-copy.pdf",
+                    "image/png" => "id-copy.png",
+                    "image/webp" => "id-copy.webp",
+                    _ => "id-copy.jpg",
+                };
+                let caption = render::to_html(&item.message.text);
+                with_retry("sendDocument", || {
+                    adapter
+                        .bot
+                        .send_document(
+                            chat,
+                            teloxide::types::InputFile::memory(bytes.clone()).file_name(name),
+                        )
+                        .caption(caption.clone())
+                        .parse_mode(ParseMode::Html)
+                })
+                .await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -40,6 +40,7 @@ impl Bot {
             token: Some(config::Secret::new(TOKEN)),
             api_url: Some(fake.url.clone()),
             guild_id: Some(GUILD.parse().unwrap()),
+            ..Default::default()
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

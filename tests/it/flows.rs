@@ -526,6 +526,32 @@ impl alumni_bot::core::TicketStore for FlakyStore {
     ) -> anyhow::Result<Vec<alumni_bot::core::TicketBrief>> {
         self.inner.tickets_of(platform, user).await
     }
+
+    async fn awaiting_ticket(&self, platform: &str, user: &str) -> anyhow::Result<Option<String>> {
+        self.inner.awaiting_ticket(platform, user).await
+    }
+
+    async fn add_to_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        text: Option<&str>,
+        file: Option<&alumni_bot::core::StoredFile>,
+    ) -> anyhow::Result<bool> {
+        self.inner
+            .add_to_ticket(reference, platform, user, text, file)
+            .await
+    }
+
+    async fn withdraw_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<bool> {
+        self.inner.withdraw_ticket(reference, platform, user).await
+    }
 }
 
 #[tokio::test]

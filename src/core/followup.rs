@@ -1,0 +1,197 @@
+//! A user's own tickets after filing: `/status` with their state, adding information (asked for
+//! by staff or not), withdrawing. While staff wait for an answer (`awaiting_user`), everything
+//! the user sends in private goes to the ticket instead of being matched as a question.
+
+use tracing::info;
+
+use super::conversation::Conversation;
+use super::engine::{Engine, Stores, Turn};
+use super::message::{Button, Reply, Upload};
+use super::ticket::{Attachment, AttachmentError, MAX_ATTACHMENT_BYTES};
+
+const ADD_PREFIX: &str = "t:add:";
+const WITHDRAW_PREFIX: &str = "t:withdraw:";
+
+/// What a user sent, to add to a ticket.
+pub(super) enum Addition<'a> {
+    Text(&'a str),
+    File(&'a Upload),
+}
+
+/// The upload as a checked attachment: by its announced size first (a file too large is never
+/// downloaded), then by its bytes.
+pub(super) fn check_upload(upload: &Upload) -> Result<Attachment, AttachmentError> {
+    if upload
+        .declared_size
+        .is_some_and(|size| size > MAX_ATTACHMENT_BYTES as u64)
+    {
+        return Err(AttachmentError::TooLarge);
+    }
+    Attachment::parse(upload.bytes.clone())
+}
+
+impl<S: Stores> Engine<S> {
+    /// `/status`: the user's own tickets, with what they can do about the live ones; only in a
+    /// private chat.
+    pub(super) async fn status(&self, turn: &Turn<'_>) -> anyhow::Result<Vec<Reply>> {
+        if turn.from.public {
+            return Ok(vec![Reply::text(
+                "Your requests are private: send me /status in a direct message and I'll list them there.",
+            )]);
+        }
+        let tickets = self
+            .store
+            .tickets_of(&turn.from.platform, &turn.from.user)
+            .await?;
+        if tickets.is_empty() {
+            return Ok(vec![Reply::text(
+                "You have no requests with the alumni office from this chat. Type **talk to a person** to send one.",
+            )]);
+        }
+        let mut buttons = Vec::new();
+        let lines: Vec<String> = tickets
+            .iter()
+            .map(|t| {
+                let what = self.kb.ticket_title(&t.category).unwrap_or(&t.category);
+                let date = t.created_at.get(..10).unwrap_or(&t.created_at);
+                if matches!(t.status.as_str(), "open" | "claimed" | "awaiting_user") {
+                    buttons.push(Button::new(
+                        format!("Add to {}", t.reference),
+                        format!("{ADD_PREFIX}{}", t.reference),
+                    ));
+                    buttons.push(Button::new(
+                        format!("Withdraw {}", t.reference),
+                        format!("{WITHDRAW_PREFIX}{}", t.reference),
+                    ));
+                }
+                format!(
+                    "- **{}**: {what}, {date}: {}",
+                    t.reference,
+                    status_words(&t.status)
+                )
+            })
+            .collect();
+        buttons.truncate(6);
+        Ok(vec![
+            Reply::text(format!(
+                "Your requests with the alumni office:\n{}",
+                lines.join("\n")
+            ))
+            .with_buttons(buttons),
+        ])
+    }
+
+    /// The "Add to" and "Withdraw" buttons of `/status`. `None` if the data is not theirs.
+    pub(super) async fn followup_button(
+        &self,
+        conversation: &mut Conversation,
+        data: &str,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Option<Vec<Reply>>> {
+        if let Some(reference) = data.strip_prefix(ADD_PREFIX) {
+            let mine = self
+                .store
+                .tickets_of(&turn.from.platform, &turn.from.user)
+                .await?
+                .into_iter()
+                .any(|t| t.reference == reference);
+            if !mine || turn.from.public {
+                return Ok(Some(vec![Reply::text(
+                    "I can't find that request among yours. Type /status to see them.",
+                )]));
+            }
+            conversation.adding_to = Some(reference.to_string());
+            return Ok(Some(vec![Reply::text(format!(
+                "What would you like to add to **{reference}**? Send text, a photo or a PDF."
+            ))]));
+        }
+        if let Some(reference) = data.strip_prefix(WITHDRAW_PREFIX) {
+            let done = !turn.from.public
+                && self
+                    .store
+                    .withdraw_ticket(reference, &turn.from.platform, &turn.from.user)
+                    .await?;
+            info!(user = turn.who, done, "withdraw");
+            return Ok(Some(vec![Reply::text(if done {
+                format!(
+                    "Your request **{reference}** is withdrawn; the alumni office has been told. You can always send a new one."
+                )
+            } else {
+                "That request is already closed, or not yours. Type /status to see your requests."
+                    .to_string()
+            })]));
+        }
+        Ok(None)
+    }
+
+    /// If the user is adding to a ticket (asked to by staff, or by choice), adds what they sent.
+    /// `None` when they are not.
+    pub(super) async fn add_to_ticket(
+        &self,
+        conversation: &mut Conversation,
+        addition: Addition<'_>,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Option<Vec<Reply>>> {
+        if turn.from.public {
+            return Ok(None);
+        }
+        let (reference, asked) = match conversation.adding_to.take() {
+            Some(reference) => (reference, false),
+            None => match self
+                .store
+                .awaiting_ticket(&turn.from.platform, &turn.from.user)
+                .await?
+            {
+                Some(reference) => (reference, true),
+                None => return Ok(None),
+            },
+        };
+        let (text, file) = match addition {
+            Addition::Text(text) => (Some(text), None),
+            Addition::File(upload) => match check_upload(upload) {
+                Ok(attachment) => (None, Some(self.store.store_file(attachment).await?)),
+                Err(e) => {
+                    if !asked {
+                        conversation.adding_to = Some(reference);
+                    }
+                    return Ok(Some(vec![Reply::text(format!(
+                        "I can't use that file: {e}. Please send a photo (JPEG, PNG or WebP) or a PDF, up to 10 MB."
+                    ))]));
+                }
+            },
+        };
+        let added = self
+            .store
+            .add_to_ticket(
+                &reference,
+                &turn.from.platform,
+                &turn.from.user,
+                text,
+                file.as_ref(),
+            )
+            .await?;
+        info!(user = turn.who, added, "added to a ticket");
+        if !added {
+            return Ok(Some(vec![Reply::text(format!(
+                "Your request **{reference}** is already closed, so I couldn't add that. Type **talk to a person** to send a new one."
+            ))]));
+        }
+        let mut text =
+            format!("Added to your request **{reference}**; the alumni office will see it.");
+        if asked {
+            text.push_str(" While they wait for your answer, what you send here goes to them; type /status to see your requests.");
+        }
+        Ok(Some(vec![Reply::text(text)]))
+    }
+}
+
+fn status_words(status: &str) -> &str {
+    match status {
+        "open" => "received, waiting for staff",
+        "claimed" => "being handled by staff",
+        "awaiting_user" => "staff are waiting for your reply",
+        "resolved" => "resolved",
+        "closed" => "closed",
+        other => other,
+    }
+}

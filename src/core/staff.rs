@@ -1,0 +1,312 @@
+//! Staff at work on tickets: what each action does to a ticket, what the user and the staff are
+//! told, and who may act. The same rules serve the staff chats (Telegram group, Discord channel)
+//! and the CLI; storage is behind [`TicketDesk`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use serde::Serialize;
+
+use super::message::{Button, Reply};
+use crate::markup;
+
+/// A staff action on one ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Claim,
+    /// A reply relayed to the user.
+    Reply(String),
+    /// A question to the user; the ticket waits for their answer, which is attached to it.
+    RequestInfo(String),
+    /// Done, with a note for the user.
+    Resolve(String),
+    Reopen,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Claim => "claim",
+            Action::Reply(_) => "reply",
+            Action::RequestInfo(_) => "request_info",
+            Action::Resolve(_) => "resolve",
+            Action::Reopen => "reopen",
+        }
+    }
+}
+
+/// What an action changes, for the store to apply in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The statuses the ticket may be in for the action to apply.
+    pub from: &'static [&'static str],
+    /// The status after it; `None` keeps the status.
+    pub to: Option<&'static str>,
+    /// The event logged on the ticket, and its detail.
+    pub event: &'static str,
+    pub detail: String,
+    /// A message owed to the user, in the chat the ticket came from.
+    pub to_user: Option<Reply>,
+}
+
+/// The change an action makes on the ticket `reference`.
+pub fn change(reference: &str, action: &Action) -> Change {
+    const LIVE: &[&str] = &["open", "claimed", "awaiting_user"];
+    match action {
+        Action::Claim => Change {
+            from: LIVE,
+            to: Some("claimed"),
+            event: "claimed",
+            detail: String::new(),
+            to_user: None,
+        },
+        Action::Reply(text) => Change {
+            from: LIVE,
+            to: None,
+            event: "reply",
+            detail: text.clone(),
+            to_user: Some(Reply::text(format!(
+                "**Reply from the alumni office** about your request **{reference}**:\n\n{}",
+                markup::escape(text)
+            ))),
+        },
+        Action::RequestInfo(text) => Change {
+            from: LIVE,
+            to: Some("awaiting_user"),
+            event: "request_info",
+            detail: text.clone(),
+            to_user: Some(Reply::text(format!(
+                "The alumni office needs more information about your request **{reference}**:\n\n{}\n\nJust answer here (text, a photo or a PDF): your next messages go to them.",
+                markup::escape(text)
+            ))),
+        },
+        Action::Resolve(note) => Change {
+            from: LIVE,
+            to: Some("resolved"),
+            event: "resolved",
+            detail: note.clone(),
+            to_user: Some(Reply::text(format!(
+                "Your request **{reference}** has been resolved by the alumni office:\n\n{}",
+                markup::escape(note)
+            ))),
+        },
+        Action::Reopen => Change {
+            from: &["resolved", "closed"],
+            to: Some("open"),
+            event: "reopened",
+            detail: String::new(),
+            to_user: None,
+        },
+    }
+}
+
+/// Why an action was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("there is no ticket {0}")]
+    NotFound(String),
+    #[error("ticket {reference} is {status}: {action} needs it {allowed}")]
+    WrongStatus {
+        reference: String,
+        status: String,
+        action: &'static str,
+        allowed: String,
+    },
+    #[error("only alumni office staff can do that")]
+    NotStaff,
+}
+
+/// Where staff actions are applied and recorded. `store` implements it on SQLite.
+pub trait TicketDesk: Send + Sync {
+    /// Applies `change` to the ticket in one transaction: status, event, a message to the user
+    /// in the outbox, and the audit entry. Returns the status after it.
+    fn apply(
+        &self,
+        reference: &str,
+        actor: &str,
+        action: &'static str,
+        change: Change,
+    ) -> impl Future<Output = anyhow::Result<Result<String, Refusal>>> + Send;
+
+    /// Records an action that was refused before reaching a ticket (e.g. not staff).
+    fn audit_refusal(
+        &self,
+        actor: &str,
+        action: &str,
+        reference: Option<&str>,
+        reason: &str,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Acts for `actor` if they are staff; every attempt ends up in the audit log. Returns what to
+/// tell the actor.
+pub async fn act(
+    desk: &impl TicketDesk,
+    actor: &str,
+    is_staff: bool,
+    reference: &str,
+    action: Action,
+) -> anyhow::Result<Result<String, Refusal>> {
+    let reference = reference.trim().to_ascii_uppercase();
+    if !is_staff {
+        desk.audit_refusal(actor, action.name(), Some(&reference), "not staff")
+            .await?;
+        return Ok(Err(Refusal::NotStaff));
+    }
+    let change = change(&reference, &action);
+    Ok(desk
+        .apply(&reference, actor, action.name(), change)
+        .await?
+        .map(|status| {
+            format!(
+                "{reference}: {} done; the ticket is {status}.",
+                action.name()
+            )
+        }))
+}
+
+/// A staff command typed in a staff chat: `/claim T-X`, `/reply T-X text`, `/info T-X text`,
+/// `/resolve T-X note`, `/reopen T-X`. `None` if the text is not one.
+pub fn parse_command(text: &str) -> Option<Result<(String, Action), String>> {
+    let text = text.trim();
+    let rest = text.strip_prefix('/')?;
+    let (command, rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let command = command.split('@').next().unwrap_or("").to_ascii_lowercase();
+    let (reference, body) = rest
+        .trim()
+        .split_once(char::is_whitespace)
+        .unwrap_or((rest.trim(), ""));
+    let body = body.trim().to_string();
+    let needs_text = |what: &str| {
+        if body.is_empty() {
+            Err(format!("Usage: /{command} T-XXXXXX {what}"))
+        } else {
+            Ok(body.clone())
+        }
+    };
+    let action = match command.as_str() {
+        "claim" => Ok(Action::Claim),
+        "reply" => needs_text("your reply").map(Action::Reply),
+        "info" => needs_text("your question").map(Action::RequestInfo),
+        "resolve" => Ok(Action::Resolve(if body.is_empty() {
+            "Your request has been handled.".into()
+        } else {
+            body.clone()
+        })),
+        "reopen" => Ok(Action::Reopen),
+        _ => return None,
+    };
+    if !reference.to_ascii_uppercase().starts_with("T-") {
+        return Some(Err(format!(
+            "Usage: /{command} T-XXXXXX …: which ticket? (its reference)"
+        )));
+    }
+    Some(action.map(|a| (reference.to_string(), a)))
+}
+
+/// Button data of the staff notification's actions: `staff:<action>:<reference>`.
+pub const STAFF_PREFIX: &str = "staff:";
+
+/// The action a staff button stands for.
+pub fn parse_button(data: &str) -> Option<(String, Action)> {
+    let rest = data.strip_prefix(STAFF_PREFIX)?;
+    let (action, reference) = rest.split_once(':')?;
+    let action = match action {
+        "claim" => Action::Claim,
+        "resolve" => Action::Resolve("Your request has been handled.".into()),
+        _ => return None,
+    };
+    Some((reference.to_string(), action))
+}
+
+/// What staff see of a new ticket in their chat: reference, category, who, and everything the
+/// user supplied (staff places only), with buttons to act.
+pub fn new_ticket_notice(
+    reference: &str,
+    category: &str,
+    platform: &str,
+    fields: &BTreeMap<String, String>,
+) -> Reply {
+    let mut text = format!(
+        "**New ticket {reference}**: {} (from {platform})",
+        category.replace('_', " ")
+    );
+    for (name, value) in fields {
+        text.push_str(&format!(
+            "\n- **{}**: {}",
+            name.replace('_', " "),
+            markup::escape(value)
+        ));
+    }
+    text.push_str(&format!(
+        "\n\nReply with /reply {reference} <text>, ask with /info {reference} <question>, close with /resolve {reference} <note>; or `alumni-bot tickets show {reference}`."
+    ));
+    Reply::text(text).with_buttons(vec![
+        Button::new("Claim", format!("{STAFF_PREFIX}claim:{reference}")),
+        Button::new("Resolve", format!("{STAFF_PREFIX}resolve:{reference}")),
+    ])
+}
+
+/// What staff see when a user adds to a ticket (asked or not).
+pub fn user_added_notice(reference: &str, text: Option<&str>, file: Option<&str>) -> Reply {
+    let mut body = format!("**{reference}**: the user added information.");
+    if let Some(text) = text {
+        body.push_str(&format!("\n\n{}", markup::escape(text)));
+    }
+    if let Some(file) = file {
+        body.push_str(&format!("\n\n(a file: {file})"));
+    }
+    Reply::text(body)
+}
+
+/// What staff see when a user withdraws a ticket.
+pub fn withdrawn_notice(reference: &str) -> Reply {
+    Reply::text(format!("**{reference}** was withdrawn by the user."))
+}
+
+/// One audit entry, as `tickets audit` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub ticket: Option<String>,
+    pub detail: String,
+    pub allowed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_commands_parse() {
+        assert_eq!(
+            parse_command("/reply t-abc234 Your name is fixed."),
+            Some(Ok((
+                "t-abc234".into(),
+                Action::Reply("Your name is fixed.".into())
+            )))
+        );
+        assert_eq!(
+            parse_command("/claim@alumni_bot T-ABC234"),
+            Some(Ok(("T-ABC234".into(), Action::Claim)))
+        );
+        assert!(matches!(parse_command("/reply T-ABC234"), Some(Err(_))));
+        assert!(matches!(parse_command("/claim"), Some(Err(_))));
+        assert_eq!(parse_command("/help"), None);
+        assert_eq!(parse_command("hello"), None);
+        assert_eq!(
+            parse_button("staff:claim:T-ABC234"),
+            Some(("T-ABC234".into(), Action::Claim))
+        );
+    }
+
+    #[test]
+    fn staff_words_reach_users_escaped() {
+        let c = change("T-A", &Action::Reply("**hi** [x](https://e)".into()));
+        let text = c.to_user.unwrap().text;
+        assert!(markup::check(&text).is_ok());
+        assert!(markup::to_plain(&text).contains("**hi** [x](https://e)"));
+    }
+}

@@ -1,0 +1,462 @@
+//! Staff actions, user additions, the outbox and retention, on SQLite. Each change and the
+//! messages it owes are one transaction, so a crash never leaves a reply recorded but unsent,
+//! or sent twice.
+
+use anyhow::Context;
+use sqlx::{Sqlite, Transaction};
+
+use super::Store;
+use super::tickets::attachment_path;
+use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
+use crate::core::{Reply, StoredFile};
+
+/// How long after its last change a failed delivery is tried again: doubling from 2 s, at most
+/// 5 minutes.
+fn backoff_seconds(attempts: i64) -> i64 {
+    (2_i64 << attempts.clamp(0, 8)).min(300)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A message the bot owes, due for delivery.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    /// The platform's chat id, or [`STAFF_CHAT`].
+    pub chat: String,
+    pub message: Reply,
+    /// A ticket file to send along: (path, media type).
+    pub attachment: Option<(std::path::PathBuf, String)>,
+    pub attempts: i64,
+}
+
+/// The `chat` of outbox items for a platform's staff place.
+pub const STAFF_CHAT: &str = "staff";
+
+/// What a purge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PurgeReport {
+    pub attachments: u64,
+    pub files_deleted: u64,
+}
+
+impl Store {
+    /// Queues `message` for `chat` on `platform`, inside `tx`.
+    pub(super) async fn enqueue(
+        tx: &mut Transaction<'_, Sqlite>,
+        platform: &str,
+        chat: &str,
+        message: &Reply,
+        attachment_hash: Option<&str>,
+        ticket_id: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let at = now();
+        sqlx::query(
+            "INSERT INTO outbox (platform, chat, message, attachment_hash, ticket_id, created_at, next_attempt_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(platform)
+        .bind(chat)
+        .bind(serde_json::to_string(message)?)
+        .bind(attachment_hash)
+        .bind(ticket_id)
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues `message` (and files) for every configured staff place, inside `tx`.
+    pub(super) async fn tell_staff(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        message: &Reply,
+        files: &[String],
+        ticket_id: i64,
+    ) -> anyhow::Result<()> {
+        for platform in self.staff_places.iter() {
+            Self::enqueue(tx, platform, STAFF_CHAT, message, None, Some(ticket_id)).await?;
+            for hash in files {
+                let note = Reply::text("The file the user sent (for staff only):");
+                Self::enqueue(tx, platform, STAFF_CHAT, &note, Some(hash), Some(ticket_id)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Messages for `platform` due now, oldest first.
+    pub async fn due_outbox(&self, platform: &str, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
+        let rows: Vec<(i64, String, String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+            "SELECT o.id, o.chat, o.message, o.attachment_hash, o.attempts,
+                    (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1)
+             FROM outbox o
+             WHERE o.platform = ? AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
+             ORDER BY o.id LIMIT ?",
+        )
+        .bind(platform)
+        .bind(now())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, chat, message, hash, attempts, media_type)| {
+                Ok(OutboxItem {
+                    id,
+                    chat,
+                    message: serde_json::from_str(&message).context("an outbox message")?,
+                    attachment: hash.map(|h| {
+                        (
+                            attachment_path(&self.files, &h),
+                            media_type.unwrap_or_else(|| "application/octet-stream".into()),
+                        )
+                    }),
+                    attempts,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delivered(&self, id: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A failed delivery: tried again later, with backoff. The error is kept for operators
+    /// (it carries no message text).
+    pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<()> {
+        let (attempts,): (i64,) =
+            sqlx::query_as("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? RETURNING attempts")
+                .bind(error)
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+        let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
+        sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
+            .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages not delivered yet, for `tickets outbox` and tests.
+    pub async fn pending_outbox(
+        &self,
+    ) -> anyhow::Result<Vec<(String, String, i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT platform, chat, attempts, last_error FROM outbox WHERE delivered_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn audit_log(&self) -> anyhow::Result<Vec<AuditEntry>> {
+        let rows: Vec<(String, String, String, Option<String>, String, bool)> = sqlx::query_as(
+            "SELECT at, actor, action, ticket, detail, allowed FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, action, ticket, detail, allowed)| AuditEntry {
+                at,
+                actor,
+                action,
+                ticket,
+                detail,
+                allowed,
+            })
+            .collect())
+    }
+
+    async fn audit_in(
+        tx: &mut Transaction<'_, Sqlite>,
+        actor: &str,
+        action: &str,
+        ticket: Option<&str>,
+        detail: &str,
+        allowed: bool,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, ticket, detail, allowed) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now())
+        .bind(actor)
+        .bind(action)
+        .bind(ticket)
+        .bind(detail)
+        .bind(allowed)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the files of attachments whose ticket was resolved or closed more than `days`
+    /// ago (a file shared with a live ticket stays); rows stay, marked purged; audited.
+    pub async fn purge(&self, days: u32, actor: &str) -> anyhow::Result<PurgeReport> {
+        let cutoff = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
+             WHERE a.purged_at IS NULL AND t.status IN ('resolved', 'closed') AND t.updated_at < ?",
+        )
+        .bind(&cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut report = PurgeReport::default();
+        let at = now();
+        for (id, hash) in &rows {
+            sqlx::query("UPDATE ticket_attachments SET purged_at = ? WHERE id = ?")
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            report.attachments += 1;
+            let (still_needed,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM ticket_attachments WHERE hash = ? AND purged_at IS NULL",
+            )
+            .bind(hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            if still_needed == 0 {
+                match std::fs::remove_file(attachment_path(&self.files, hash)) {
+                    Ok(()) => report.files_deleted += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).context("deleting an attachment file"),
+                }
+            }
+        }
+        Self::audit_in(
+            &mut tx,
+            actor,
+            "purge",
+            None,
+            &format!(
+                "older than {days} days: {} attachments, {} files deleted",
+                report.attachments, report.files_deleted
+            ),
+            true,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The newest ticket of this user that waits for their answer.
+    pub(super) async fn awaiting(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT reference FROM tickets WHERE platform = ? AND platform_user = ? AND status = 'awaiting_user'
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(platform)
+        .bind(user)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(r,)| r))
+    }
+
+    /// Adds the user's words or file to their live ticket and relays them to staff. `false` if
+    /// the ticket is not theirs or not live.
+    pub(super) async fn add(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        text: Option<&str>,
+        file: Option<&StoredFile>,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some((id,)) = sqlx::query_as::<_, (i64,)>(
+            "SELECT id FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?
+             AND status IN ('open', 'claimed', 'awaiting_user')",
+        )
+        .bind(reference)
+        .bind(platform)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let at = now();
+        if let Some(text) = text {
+            let (seq,): (i64,) = sqlx::query_as(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM ticket_transcript WHERE ticket_id = ?",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO ticket_transcript (ticket_id, seq, author, text) VALUES (?, ?, 'user', ?)")
+                .bind(id)
+                .bind(seq)
+                .bind(text)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(file) = file {
+            sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(id)
+                .bind(&file.hash)
+                .bind(&file.media_type)
+                .bind(file.size as i64)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, 'user', 'user_info', ?)")
+            .bind(id)
+            .bind(&at)
+            .bind(text.unwrap_or("(a file)"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE tickets SET updated_at = ? WHERE id = ?")
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let notice =
+            staff::user_added_notice(reference, text, file.map(StoredFile::describe).as_deref());
+        let files: Vec<String> = file.map(|f| f.hash.clone()).into_iter().collect();
+        self.tell_staff(&mut tx, &notice, &files, id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The user withdraws their live ticket: closed, staff told. `false` if not theirs or done.
+    pub(super) async fn withdraw(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let at = now();
+        let Some((id,)) = sqlx::query_as::<_, (i64,)>(
+            "UPDATE tickets SET status = 'closed', updated_at = ?
+             WHERE reference = ? AND platform = ? AND platform_user = ? AND status IN ('open', 'claimed', 'awaiting_user')
+             RETURNING id",
+        )
+        .bind(&at)
+        .bind(reference)
+        .bind(platform)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action) VALUES (?, ?, 'user', 'withdrawn')")
+            .bind(id)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        self.tell_staff(&mut tx, &staff::withdrawn_notice(reference), &[], id)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+impl TicketDesk for Store {
+    async fn apply(
+        &self,
+        reference: &str,
+        actor: &str,
+        action: &'static str,
+        change: Change,
+    ) -> anyhow::Result<Result<String, Refusal>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, status, platform, platform_chat FROM tickets WHERE reference = ?",
+        )
+        .bind(reference)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, status, platform, chat)) = row else {
+            Self::audit_in(
+                &mut tx,
+                actor,
+                action,
+                Some(reference),
+                "no such ticket",
+                false,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Err(Refusal::NotFound(reference.to_string())));
+        };
+        if !change.from.contains(&status.as_str()) {
+            Self::audit_in(
+                &mut tx,
+                actor,
+                action,
+                Some(reference),
+                &format!("refused: ticket is {status}"),
+                false,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Err(Refusal::WrongStatus {
+                reference: reference.to_string(),
+                status,
+                action,
+                allowed: change.from.join(" or "),
+            }));
+        }
+        let at = now();
+        let after = change.to.map_or(status.clone(), str::to_string);
+        sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(&after)
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(&at)
+            .bind(actor)
+            .bind(change.event)
+            .bind(&change.detail)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(message) = &change.to_user {
+            Self::enqueue(&mut tx, &platform, &chat, message, None, Some(id)).await?;
+        }
+        Self::audit_in(
+            &mut tx,
+            actor,
+            action,
+            Some(reference),
+            &change.detail,
+            true,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(after))
+    }
+
+    async fn audit_refusal(
+        &self,
+        actor: &str,
+        action: &str,
+        reference: Option<&str>,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        Self::audit_in(&mut tx, actor, action, reference, reason, false).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
