@@ -32,6 +32,16 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    chat: String,
+    message: String,
+    attachment_hash: Option<String>,
+    attempts: i64,
+    media_type: Option<String>,
+}
+
 /// The `chat` of outbox items for a platform's staff place.
 pub const STAFF_CHAT: &str = "staff";
 
@@ -89,9 +99,9 @@ impl Store {
 
     /// Messages for `platform` due now, oldest first.
     pub async fn due_outbox(&self, platform: &str, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
-        let rows: Vec<(i64, String, String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+        let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT o.id, o.chat, o.message, o.attachment_hash, o.attempts,
-                    (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1)
+                    (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1) AS media_type
              FROM outbox o
              WHERE o.platform = ? AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
              ORDER BY o.id LIMIT ?",
@@ -102,18 +112,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(id, chat, message, hash, attempts, media_type)| {
+            .map(|row| {
                 Ok(OutboxItem {
-                    id,
-                    chat,
-                    message: serde_json::from_str(&message).context("an outbox message")?,
-                    attachment: hash.map(|h| {
+                    id: row.id,
+                    chat: row.chat,
+                    message: serde_json::from_str(&row.message).context("an outbox message")?,
+                    attachment: row.attachment_hash.map(|h| {
                         (
                             attachment_path(&self.files, &h),
-                            media_type.unwrap_or_else(|| "application/octet-stream".into()),
+                            row.media_type
+                                .unwrap_or_else(|| "application/octet-stream".into()),
                         )
                     }),
-                    attempts,
+                    attempts: row.attempts,
                 })
             })
             .collect()

@@ -338,6 +338,16 @@ async fn method(
             )
                 .into_response()
         }
+        "senddocument" => {
+            inner.next_message_id += 1;
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            ok(json!({
+                "message_id": inner.next_message_id, "date": 1_700_000_000,
+                "chat": {"id": chat, "type": "supergroup", "title": "x"},
+                "from": bot_user(),
+                "document": {"file_id": "sent", "file_unique_id": "sent"},
+            }))
+        }
         "sendmessage" | "editmessagereplymarkup" => {
             inner.next_message_id += 1;
             let id = if method == "sendmessage" {

@@ -8,5 +8,6 @@ mod fake_telegram;
 mod flows;
 mod helpers;
 mod matching;
+mod staff;
 mod telegram;
 mod tickets;

@@ -14,9 +14,9 @@ use tokio::sync::oneshot;
 use crate::fake_telegram::{BOT_USERNAME, FakeTelegram, TOKEN, buttons_of, text_of};
 use crate::helpers::shipped;
 
-struct Bot {
-    fake: FakeTelegram,
-    store: Store,
+pub struct Bot {
+    pub fake: FakeTelegram,
+    pub store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
@@ -27,10 +27,26 @@ impl Bot {
         Self::start_with(|_| {}).await
     }
 
-    async fn start_with(configure: impl FnOnce(&mut config::Telegram)) -> Self {
+    pub fn db(&self) -> std::path::PathBuf {
+        self._dir.path().join("bot.db")
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut config::Telegram)) -> Self {
         let fake = FakeTelegram::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+        let mut settings = config::Telegram {
+            token: Some(config::Secret::new(TOKEN)),
+            api_url: Some(fake.url.clone()),
+            ..Default::default()
+        };
+        configure(&mut settings);
+        let places = if settings.staff_chat.is_some() {
+            vec!["telegram".to_string()]
+        } else {
+            Vec::new()
+        };
+        let db = dir.path().join("bot.db");
+        let store = Store::open(&db).await.unwrap().with_staff_places(places);
         let (kb, matcher) = shipped();
         let engine = Arc::new(Engine::new(
             kb,
@@ -38,12 +54,6 @@ impl Bot {
             store.clone(),
             Pseudonymizer::from_secret("t"),
         ));
-        let mut settings = config::Telegram {
-            token: Some(config::Secret::new(TOKEN)),
-            api_url: Some(fake.url.clone()),
-            ..Default::default()
-        };
-        configure(&mut settings);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::telegram::run(engine, &settings, async {
@@ -60,7 +70,7 @@ impl Bot {
         }
     }
 
-    async fn shutdown(mut self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), &mut self.task)
             .await

@@ -1,0 +1,311 @@
+//! Staff at work, end to end: a ticket opened on Telegram is announced in the fake staff group;
+//! staff answer from the CLI (another process, through the outbox) and from the group; the
+//! user's answer goes to the ticket; outsiders are refused and audited; retention purges files.
+
+use std::time::Instant;
+
+use alumni_bot::core::{Attachment, NewTicket, Sender, TicketStore};
+use alumni_bot::store::Store;
+
+use crate::fake_telegram::text_of;
+use crate::helpers::bin;
+use crate::telegram::Bot;
+
+const STAFF_GROUP: i64 = -900;
+const STAFF: u64 = 555;
+const ALUMNA: i64 = 8001;
+
+fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    bin().arg("--db").arg(db).args(args).output().unwrap()
+}
+
+/// The messages read so far, per chat: each chat is read in its own order.
+static SEEN: std::sync::Mutex<Vec<(i64, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// The next message sent to `chat` (messages to other chats are left for their readers).
+async fn next_to(bot: &Bot, chat: i64) -> serde_json::Value {
+    let seen = SEEN
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(c, _)| *c == chat)
+        .map_or(0, |(_, n)| *n);
+    let pick = |calls: &[crate::fake_telegram::Call]| {
+        calls
+            .iter()
+            .filter(|c| {
+                c.method == "sendmessage"
+                    && c.body["chat_id"] == chat
+                    && c.body["__refused"].is_null()
+            })
+            .nth(seen)
+            .map(|c| c.body.clone())
+    };
+    bot.fake
+        .wait_for(&format!("message {seen} to {chat}"), |calls| {
+            pick(calls).is_some()
+        })
+        .await;
+    let mut all = SEEN.lock().unwrap();
+    all.retain(|(c, _)| *c != chat);
+    all.push((chat, seen + 1));
+    pick(&bot.fake.calls()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_telegram_ticket_reaches_staff_and_their_answers_reach_the_user() {
+    let bot = Bot::start_with(|s| {
+        s.staff_chat = Some(STAFF_GROUP);
+        s.staff_ids = vec![STAFF];
+    })
+    .await;
+    // The user opens a ticket.
+    bot.fake.say(ALUMNA, "/contact");
+    let how = next_to(&bot, ALUMNA).await;
+    let open = crate::fake_telegram::buttons_of(&how)
+        .into_iter()
+        .find(|(l, _)| l == "Open a ticket")
+        .unwrap()
+        .1;
+    bot.fake
+        .press(ALUMNA, how["__message_id"].as_i64().unwrap(), &open);
+    next_to(&bot, ALUMNA).await;
+    bot.fake.say(
+        ALUMNA,
+        "My alias stopped working after I changed my password.",
+    );
+    next_to(&bot, ALUMNA).await;
+    bot.fake.say(ALUMNA, "alumna@example.com");
+    next_to(&bot, ALUMNA).await;
+    bot.fake.say(ALUMNA, "send");
+    let filed = next_to(&bot, ALUMNA).await;
+    let reference = bot.store.list_tickets().await.unwrap()[0].id.clone();
+    assert!(text_of(&filed).contains(&reference));
+
+    // Staff are told, with what the user supplied and buttons to act.
+    let notice = next_to(&bot, STAFF_GROUP).await;
+    let text = text_of(&notice);
+    assert!(
+        text.contains(&format!("New ticket {reference}"))
+            && text.contains("alumna@example.com")
+            && text.contains("alias stopped working"),
+        "{text}"
+    );
+    assert!(
+        crate::fake_telegram::buttons_of(&notice)
+            .iter()
+            .any(|(l, d)| l == "Claim" && d == &format!("staff:claim:{reference}"))
+    );
+
+    // A staff reply from the CLI, another process, reaches the user through the outbox.
+    let sent = Instant::now();
+    let out = cli(
+        &bot.db(),
+        &[
+            "tickets",
+            "reply",
+            &reference,
+            "Please sign out and in again.",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let reply = next_to(&bot, ALUMNA).await;
+    let latency = sent.elapsed();
+    eprintln!("CLI reply reached the user in {latency:?} (including the CLI process)");
+    assert!(
+        text_of(&reply).contains("Please sign out and in again."),
+        "{reply:#}"
+    );
+
+    // Staff ask for more; the user's next messages go to the ticket (and to staff).
+    let out = cli(
+        &bot.db(),
+        &[
+            "tickets",
+            "request-info",
+            &reference,
+            "Which alias do you use?",
+        ],
+    );
+    assert!(out.status.success());
+    let question = next_to(&bot, ALUMNA).await;
+    assert!(text_of(&question).contains("Which alias do you use?"));
+    bot.fake.say(ALUMNA, "how do I reset my password");
+    let added = next_to(&bot, ALUMNA).await;
+    assert!(
+        text_of(&added).contains(&format!("Added to your request <b>{reference}</b>")),
+        "not matched as a question while staff wait: {added:#}"
+    );
+    let relayed = next_to(&bot, STAFF_GROUP).await;
+    assert!(
+        text_of(&relayed).contains("how do I reset my password"),
+        "{relayed:#}"
+    );
+    let pdf = b"%PDF-1.4 alias screenshot";
+    bot.fake
+        .send_document(ALUMNA, pdf, "screenshot.pdf", "application/pdf");
+    next_to(&bot, ALUMNA).await;
+    let file_notice = next_to(&bot, STAFF_GROUP).await;
+    assert!(
+        text_of(&file_notice).contains("(a file: PDF"),
+        "{file_notice:#}"
+    );
+    bot.fake
+        .wait_for("the file sent to staff", |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "senddocument" && c.body["chat_id"] == STAFF_GROUP)
+        })
+        .await;
+
+    // An outsider in the staff group cannot act; it is refused and audited.
+    bot.fake
+        .say_in_group(666, STAFF_GROUP, &format!("/resolve {reference} hacked"));
+    let refused = next_to(&bot, STAFF_GROUP).await;
+    assert!(
+        text_of(&refused).contains("only alumni office staff"),
+        "{refused:#}"
+    );
+
+    // Staff resolve from the group; the user is told.
+    bot.fake.say_in_group(
+        STAFF as i64,
+        STAFF_GROUP,
+        &format!("/resolve {reference} Your alias works again."),
+    );
+    let done = next_to(&bot, STAFF_GROUP).await;
+    assert!(text_of(&done).contains("resolved"), "{done:#}");
+    let resolved = next_to(&bot, ALUMNA).await;
+    assert!(
+        text_of(&resolved).contains("Your alias works again."),
+        "{resolved:#}"
+    );
+    // After resolution the user's words are questions again.
+    bot.fake.say(ALUMNA, "how do I reset my password");
+    let answer = next_to(&bot, ALUMNA).await;
+    assert!(text_of(&answer).contains("Forgot password"), "{answer:#}");
+
+    let audit = bot.store.audit_log().await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor == "telegram:666" && !e.allowed && e.action == "resolve"),
+        "{audit:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor == format!("telegram:{STAFF}") && e.allowed && e.action == "resolve")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor.starts_with("cli:") && e.action == "reply")
+    );
+    let detail = bot.store.ticket(&reference).await.unwrap().unwrap();
+    assert_eq!(detail.summary.status, "resolved");
+    assert_eq!(
+        detail.attachment_files.len(),
+        1,
+        "the user's file joined the ticket"
+    );
+    assert!(bot.store.pending_outbox().await.unwrap().is_empty());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_transitions_and_unknown_tickets_are_refused_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bot.db");
+    let store = Store::open(&db).await.unwrap();
+    let reference = store
+        .create_ticket(NewTicket {
+            category: "general".into(),
+            from: Sender::private("console", "u1"),
+            origin: "o1".into(),
+            fields: Default::default(),
+            transcript: vec![],
+            attachments: vec![],
+        })
+        .await
+        .unwrap();
+    drop(store);
+    let reopen = cli(&db, &["tickets", "reopen", &reference]);
+    assert_eq!(reopen.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&reopen.stdout).contains("is open"));
+    let missing = cli(&db, &["tickets", "claim", "T-NOPE22"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(cli(&db, &["tickets", "claim", &reference]).status.success());
+    let audit = cli(&db, &["tickets", "audit", "--json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    let refused = entries.iter().filter(|e| e["allowed"] == false).count();
+    assert_eq!(refused, 2, "{entries:#?}");
+    let export = cli(&db, &["tickets", "export", &reference]);
+    let exported: Vec<serde_json::Value> = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(exported[0]["status"], "claimed");
+}
+
+#[tokio::test]
+async fn purge_deletes_the_files_of_long_closed_tickets_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bot.db");
+    let store = Store::open(&db).await.unwrap();
+    let mut files = Vec::new();
+    let mut references = Vec::new();
+    for (i, bytes) in [b"%PDF-1.4 old closed".as_slice(), b"%PDF-1.4 still open"]
+        .iter()
+        .enumerate()
+    {
+        let file = store
+            .store_file(Attachment::parse(bytes.to_vec()).unwrap())
+            .await
+            .unwrap();
+        files.push(store.attachment_path(&file.hash));
+        references.push(
+            store
+                .create_ticket(NewTicket {
+                    category: "correct_records".into(),
+                    from: Sender::private("console", "u1"),
+                    origin: format!("o{i}"),
+                    fields: Default::default(),
+                    transcript: vec![],
+                    attachments: vec![file],
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    alumni_bot::core::staff::act(
+        &store,
+        "test",
+        true,
+        &references[0],
+        alumni_bot::core::staff::Action::Resolve("done".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // Resolved 100 days ago.
+    sqlx::query("UPDATE tickets SET updated_at = '2020-01-01T00:00:00.000Z' WHERE reference = ?")
+        .bind(&references[0])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    drop(store);
+    let out = cli(&db, &["purge", "--days", "90"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Purged 1 attachment"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!files[0].exists(), "the old ticket's file is gone");
+    assert!(files[1].exists(), "the open ticket's file stays");
+    let store = Store::open(&db).await.unwrap();
+    let audit = store.audit_log().await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "purge"), "{audit:#?}");
+}
