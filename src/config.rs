@@ -45,6 +45,8 @@ pub struct Settings {
     pub discord: Discord,
     /// Attachments of tickets resolved or closed this many days ago are deleted by `purge`.
     pub retention_days: u32,
+    /// Abuse limits on the chat platforms.
+    pub limits: crate::core::limits::Limits,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,6 +96,9 @@ struct FileSettings {
     telegram: Option<Telegram>,
     discord: Option<Discord>,
     retention_days: Option<u32>,
+    rate_limit_per_minute: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    max_open_tickets: Option<usize>,
 }
 
 /// Command-line overrides.
@@ -127,6 +132,7 @@ impl Settings {
             telegram: Telegram::default(),
             discord: Discord::default(),
             retention_days: 90,
+            limits: crate::core::limits::Limits::default(),
         };
         let file = overrides
             .config
@@ -155,6 +161,11 @@ impl Settings {
             s.telegram = f.telegram.unwrap_or_default();
             s.discord = f.discord.unwrap_or_default();
             s.retention_days = f.retention_days.unwrap_or(s.retention_days);
+            s.limits.messages_per_minute = f
+                .rate_limit_per_minute
+                .unwrap_or(s.limits.messages_per_minute);
+            s.limits.burst = f.rate_limit_burst.unwrap_or(s.limits.burst);
+            s.limits.max_open_tickets = f.max_open_tickets.unwrap_or(s.limits.max_open_tickets);
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -205,6 +216,15 @@ impl Settings {
             s.retention_days = v
                 .parse()
                 .context("ALUMNI_BOT_RETENTION_DAYS is not a number of days")?;
+        }
+        if let Some(v) = env("ALUMNI_BOT_RATE_LIMIT_PER_MINUTE").filter(|v| !v.is_empty()) {
+            s.limits.messages_per_minute = v.parse().context("ALUMNI_BOT_RATE_LIMIT_PER_MINUTE")?;
+        }
+        if let Some(v) = env("ALUMNI_BOT_RATE_LIMIT_BURST").filter(|v| !v.is_empty()) {
+            s.limits.burst = v.parse().context("ALUMNI_BOT_RATE_LIMIT_BURST")?;
+        }
+        if let Some(v) = env("ALUMNI_BOT_MAX_OPEN_TICKETS").filter(|v| !v.is_empty()) {
+            s.limits.max_open_tickets = v.parse().context("ALUMNI_BOT_MAX_OPEN_TICKETS")?;
         }
         let d = &mut s.discord;
         if let Some(v) = env("ALUMNI_BOT_DISCORD_TOKEN").filter(|v| !v.is_empty()) {

@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         action: TicketsAction,
     },
+    /// The block list: blocked users' messages are ignored.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Delete the attachment files of tickets resolved or closed more than DAYS ago.
     Purge {
         #[arg(long, value_name = "DAYS")]
@@ -93,6 +98,18 @@ enum TicketsAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Block a user, given as PLATFORM:ID (e.g. telegram:123456).
+    Block {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Unblock a user.
+    Unblock { user: String },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +230,32 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 })
             })
         }
+        Command::Users { action } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let store = alumni_bot::store::Store::open(&settings.db).await?;
+                let (user, block, reason) = match &action {
+                    UsersAction::Block { user, reason } => (user, true, reason.as_str()),
+                    UsersAction::Unblock { user } => (user, false, ""),
+                };
+                let Some((platform, id)) = user.split_once(':') else {
+                    eprintln!("alumni-bot: give the user as PLATFORM:ID, e.g. telegram:123456");
+                    return Ok(ExitCode::from(2));
+                };
+                let changed = store
+                    .set_blocked(platform, id, block, &cli::tickets::cli_actor(), reason)
+                    .await?;
+                let what = if block { "blocked" } else { "unblocked" };
+                if changed {
+                    println!("{user} {what}.");
+                } else {
+                    println!("{user} was already {what}.");
+                }
+                anyhow::Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::Purge { days } => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -243,7 +286,12 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                let engine = app::engine(settings).await?;
+                // The terminal's user is the operator: no rate limit.
+                let limits = alumni_bot::core::limits::Limits {
+                    messages_per_minute: 0,
+                    ..settings.limits
+                };
+                let engine = app::engine(settings).await?.with_limits(limits);
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
                 if jsonl {
                     cli::chat::run_jsonl(&engine, stdin, tokio::io::stdout()).await?;

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::message::Button;
-use super::ticket::{Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TranscriptLine};
+use super::ticket::{
+    Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TooManyOpen, TranscriptLine,
+};
 
 /// Everything the core remembers of one conversation between two messages. It is saved after
 /// every message, so a restart resumes exactly here.
@@ -61,6 +63,21 @@ pub trait ConversationStore: Send + Sync + 'static {
         key: &str,
         conversation: &Conversation,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Whether staff blocked this user.
+    fn is_blocked(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// `/forget`: deletes the user's conversations and the personal data of their finished
+    /// tickets; keeps what live tickets need. Returns the references kept.
+    fn forget(
+        &self,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
 }
 
 /// Conversations and tickets in memory: for tests and benchmarks of the core alone.
@@ -70,6 +87,7 @@ pub struct MemoryStore {
     conversations: Mutex<HashMap<String, Conversation>>,
     tickets: Mutex<Vec<MemoryTicket>>,
     files: Mutex<HashMap<String, Attachment>>,
+    blocked: Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 /// A ticket as [`MemoryStore`] keeps it.
@@ -97,6 +115,14 @@ impl MemoryStore {
     /// Every ticket with its status and additions.
     pub fn ticket_records(&self) -> Vec<MemoryTicket> {
         self.tickets.lock().expect("poisoned").clone()
+    }
+
+    /// Blocks a user, as staff would.
+    pub fn block(&self, platform: &str, user: &str) {
+        self.blocked
+            .lock()
+            .expect("poisoned")
+            .insert((platform.to_string(), user.to_string()));
     }
 
     /// Sets a ticket's status, as staff would.
@@ -130,6 +156,32 @@ impl ConversationStore for MemoryStore {
             .insert(key.to_string(), conversation.clone());
         Ok(())
     }
+
+    async fn is_blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .blocked
+            .lock()
+            .expect("poisoned")
+            .contains(&(platform.to_string(), user.to_string())))
+    }
+
+    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+        let prefix = format!("{platform}:");
+        let suffix = format!(":{user}");
+        self.conversations
+            .lock()
+            .expect("poisoned")
+            .retain(|k, _| !(k.starts_with(&prefix) && k.ends_with(&suffix)));
+        let mut tickets = self.tickets.lock().expect("poisoned");
+        let mine =
+            |t: &MemoryTicket| t.ticket.from.platform == platform && t.ticket.from.user == user;
+        tickets.retain(|t| !mine(t) || live(&t.status));
+        Ok(tickets
+            .iter()
+            .filter(|t| mine(t))
+            .map(|t| t.reference.clone())
+            .collect())
+    }
 }
 
 impl TicketStore for MemoryStore {
@@ -150,6 +202,19 @@ impl TicketStore for MemoryStore {
         let mut tickets = self.tickets.lock().expect("poisoned");
         if let Some(t) = tickets.iter().find(|t| t.ticket.origin == ticket.origin) {
             return Ok(t.reference.clone());
+        }
+        if let Some(max) = ticket.max_open {
+            let live_count = tickets
+                .iter()
+                .filter(|t| {
+                    t.ticket.from.platform == ticket.from.platform
+                        && t.ticket.from.user == ticket.from.user
+                        && live(&t.status)
+                })
+                .count();
+            if live_count >= max {
+                return Err(TooManyOpen(live_count).into());
+            }
         }
         let reference = format!("T-MEM{:03}", tickets.len() + 1);
         tickets.push(MemoryTicket {

@@ -12,6 +12,7 @@ use tracing::{debug, info, warn};
 
 use super::conversation::{Conversation, ConversationStore};
 use super::followup::Addition;
+use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
 use super::ticket::{Author, TicketStore, TranscriptLine};
 use crate::knowledge::KnowledgeBase;
@@ -77,6 +78,8 @@ pub struct Engine<S> {
     /// One lock per conversation, so two messages of one user are handled in order while
     /// different users proceed in parallel. std Mutex: held only to fetch the entry.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    pub(super) limits: Limits,
+    rate: RateLimiter,
 }
 
 /// One message being handled: who sent it and their pseudonym for logs.
@@ -98,7 +101,14 @@ impl<S: Stores> Engine<S> {
             store,
             pseudonyms,
             locks: Mutex::new(HashMap::new()),
+            limits: Limits::default(),
+            rate: RateLimiter::default(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn store(&self) -> &S {
@@ -113,6 +123,32 @@ impl<S: Stores> Engine<S> {
         let who = self
             .pseudonyms
             .tag(&inbound.from.platform, &inbound.from.user);
+        let rate_key = format!("{}:{}", inbound.from.platform, inbound.from.user);
+        match self
+            .rate
+            .check(&self.limits, &rate_key, std::time::Instant::now())
+        {
+            Verdict::Allow => {}
+            Verdict::SlowDown => {
+                info!(user = who, "rate limited");
+                return vec![Reply::text(
+                    "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
+                )];
+            }
+            Verdict::Drop => return Vec::new(),
+        }
+        match self
+            .store
+            .is_blocked(&inbound.from.platform, &inbound.from.user)
+            .await
+        {
+            Ok(false) => {}
+            Ok(true) => {
+                info!(user = who, "blocked user ignored");
+                return Vec::new();
+            }
+            Err(e) => return self.apology(&who, "block list", &e),
+        }
         let lock = {
             let mut locks = self.locks.lock().expect("poisoned");
             if locks.len() > 10_000 {
@@ -143,8 +179,11 @@ impl<S: Stores> Engine<S> {
             .last()
             .map(|r| r.buttons.clone())
             .unwrap_or_default();
-        for reply in &replies {
-            record(&mut conversation, Author::Bot, reply.text.clone());
+        // A conversation reset by this message (/start, cancel, /forget) keeps no lines of it.
+        if !conversation.transcript.is_empty() {
+            for reply in &replies {
+                record(&mut conversation, Author::Bot, reply.text.clone());
+            }
         }
         let keep = if conversation.flow.is_some() {
             TRANSCRIPT_LINES
@@ -279,6 +318,32 @@ impl<S: Stores> Engine<S> {
                 self.cancel(conversation)
             }
             "back" if one_word => self.flow_back(conversation),
+            "forget" if slash => {
+                if turn.from.public {
+                    vec![Reply::text(
+                        "Send me /forget in a direct message: that is where your data is.",
+                    )]
+                } else {
+                    let kept = self
+                        .store
+                        .forget(&turn.from.platform, &turn.from.user)
+                        .await?;
+                    info!(user = turn.who, kept = kept.len(), "forgotten");
+                    *conversation = Conversation::default();
+                    let text = if kept.is_empty() {
+                        "Done: I've deleted our conversations and everything you sent me here, including finished requests.".to_string()
+                    } else {
+                        format!(
+                            "Done: I've deleted our conversations and your finished requests. I kept your open request(s) {} because staff need them to finish; ask them to close a request if you want it deleted now.",
+                            kept.iter()
+                                .map(|r| format!("**{r}**"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    vec![Reply::text(text)]
+                }
+            }
             _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
             _ if normalize::tokenize(text).join(" ") == "my tickets" => self.status(turn).await?,
             _ => return Ok(None),

@@ -12,7 +12,7 @@ use tracing::{debug, info};
 use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
-use super::ticket::{NewTicket, TicketStore};
+use super::ticket::{NewTicket, TicketStore, TooManyOpen};
 use super::validate;
 use crate::knowledge::flow::{Action, Flow, Kind, Step};
 use crate::markup;
@@ -186,9 +186,23 @@ impl<S: Stores> Engine<S> {
                     return Ok(replies);
                 }
                 Action::Ticket { category } => {
-                    let reference = self
+                    let reference = match self
                         .file_ticket(conversation, flow, step, category, turn)
-                        .await?;
+                        .await
+                    {
+                        Ok(reference) => reference,
+                        Err(e) => match e.downcast_ref::<TooManyOpen>() {
+                            Some(TooManyOpen(live)) => {
+                                info!(user = turn.who, live, "ticket cap");
+                                replies.push(Reply::text(format!(
+                                    "You already have {live} open requests with the alumni office, the most I can keep at once. Staff will answer them; you can add to one with /status, or write to **alumni@ust.hk**."
+                                )));
+                                self.finish(conversation);
+                                return Ok(replies);
+                            }
+                            None => return Err(e),
+                        },
+                    };
                     let say = step
                         .say
                         .as_deref()
@@ -677,6 +691,7 @@ impl<S: Stores> Engine<S> {
             fields,
             transcript: conversation.transcript.clone(),
             attachments: run.files.values().cloned().collect(),
+            max_open: Some(self.limits.max_open_tickets),
         };
         TicketStore::create_ticket(&self.store, ticket).await
     }

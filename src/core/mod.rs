@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod engine;
 mod flow;
 mod followup;
+pub mod limits;
 pub mod message;
 pub mod staff;
 pub mod ticket;
@@ -15,5 +16,5 @@ pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
 pub use ticket::{
     Attachment, AttachmentError, Author, NewTicket, StoredFile, TicketBrief, TicketStore,
-    TranscriptLine,
+    TooManyOpen, TranscriptLine,
 };

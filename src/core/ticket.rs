@@ -24,7 +24,15 @@ pub struct NewTicket {
     pub transcript: Vec<TranscriptLine>,
     /// Files already stored with [`TicketStore::store_file`].
     pub attachments: Vec<StoredFile>,
+    /// Refuse with [`TooManyOpen`] if the user already has this many live tickets (checked in
+    /// the filing transaction; a repeat of an earlier filing is never refused).
+    pub max_open: Option<usize>,
 }
+
+/// The user already has this many live tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the user already has {0} open tickets")]
+pub struct TooManyOpen(pub usize);
 
 /// A checked file kept by the store under its content hash, waiting for (or part of) a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

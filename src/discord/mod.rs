@@ -182,6 +182,56 @@ impl EventHandler for Handler {
         if message.author.bot {
             return;
         }
+        // A message replayed after a gateway resume or restart is answered once.
+        let id = format!("m{}", message.id);
+        if !self.first_time(&id).await {
+            return;
+        }
+        self.on_message(&ctx, message).await;
+        self.done(&id).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return;
+        };
+        let id = format!("i{}", interaction.id());
+        if !self.first_time(&id).await {
+            return;
+        }
+        match interaction {
+            Interaction::Command(command) => self.on_command(&ctx, command).await,
+            Interaction::Component(press) => self.on_press(&ctx, press).await,
+            _ => {}
+        }
+        self.done(&id).await;
+    }
+}
+
+impl Handler {
+    async fn first_time(&self, id: &str) -> bool {
+        match self.engine.store().begin_update(PLATFORM, id).await {
+            Ok(first) => {
+                if !first {
+                    info!("discord event seen before; skipped");
+                }
+                first
+            }
+            Err(e) => {
+                warn!(error = %e, "could not record an event; handling it anyway");
+                true
+            }
+        }
+    }
+
+    async fn done(&self, id: &str) {
+        if let Err(e) = self.engine.store().finish_update(PLATFORM, id).await {
+            warn!(error = %e, "could not record an event as done");
+        }
+    }
+
+    async fn on_message(&self, ctx: &Context, message: Message) {
+        let ctx = ctx.clone();
         let Some(&me) = self.me.get() else {
             return;
         };
@@ -270,17 +320,6 @@ impl EventHandler for Handler {
             })
             .await;
         send(&ctx, message.channel_id, &replies).await;
-    }
-
-    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let Ok(_permit) = self.in_flight.acquire().await else {
-            return;
-        };
-        match interaction {
-            Interaction::Command(command) => self.on_command(&ctx, command).await,
-            Interaction::Component(press) => self.on_press(&ctx, press).await,
-            _ => {}
-        }
     }
 }
 

@@ -17,6 +17,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod desk;
 mod tickets;
+mod users;
 
 pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT};
 pub use tickets::{
@@ -108,5 +109,13 @@ impl ConversationStore for Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn is_blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
+        self.blocked(platform, user).await
+    }
+
+    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+        self.forget_user(platform, user).await
     }
 }

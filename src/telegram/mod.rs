@@ -236,11 +236,26 @@ async fn listen_until<L>(
 }
 
 impl Adapter {
+    /// Handles an update once: one redelivered after a restart (Telegram resends what was not
+    /// confirmed) is skipped if it was answered before.
     async fn on_update(&self, update: Update) {
+        let id = update.id.0.to_string();
+        let store = self.engine.store();
+        match store.begin_update(PLATFORM, &id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                info!("telegram update seen before; skipped");
+                return;
+            }
+            Err(e) => warn!(error = %e, "could not record an update; handling it anyway"),
+        }
         match update.kind {
             UpdateKind::Message(message) => self.on_message(message).await,
             UpdateKind::CallbackQuery(query) => self.on_callback(query).await,
             _ => {}
+        }
+        if let Err(e) = store.finish_update(PLATFORM, &id).await {
+            warn!(error = %e, "could not record an update as done");
         }
     }
 

@@ -30,12 +30,14 @@ impl Bot {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
         let (kb, matcher) = shipped();
-        let engine = Arc::new(Engine::new(
-            kb,
-            matcher,
-            store.clone(),
-            Pseudonymizer::from_secret("t"),
-        ));
+        let engine = Arc::new(
+            Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
+                alumni_bot::core::limits::Limits {
+                    messages_per_minute: 0,
+                    ..Default::default()
+                },
+            ),
+        );
         let settings = config::Discord {
             token: Some(config::Secret::new(TOKEN)),
             api_url: Some(fake.url.clone()),

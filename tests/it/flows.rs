@@ -505,6 +505,14 @@ impl ConversationStore for FlakyStore {
         }
         self.inner.save(key, c).await
     }
+
+    async fn is_blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
+        self.inner.is_blocked(platform, user).await
+    }
+
+    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+        self.inner.forget(platform, user).await
+    }
 }
 
 impl alumni_bot::core::TicketStore for FlakyStore {

@@ -28,12 +28,17 @@ pub fn shipped() -> (Arc<KnowledgeBase>, Arc<Matcher>) {
 
 pub fn engine() -> Engine<MemoryStore> {
     let (kb, matcher) = shipped();
+    // Tests type faster than people: no rate limit here (it has its own test).
     Engine::new(
         kb,
         matcher,
         MemoryStore::default(),
         Pseudonymizer::from_secret("test"),
     )
+    .with_limits(alumni_bot::core::limits::Limits {
+        messages_per_minute: 0,
+        ..Default::default()
+    })
 }
 
 pub async fn send(engine: &Engine<MemoryStore>, user: &str, content: Content) -> Vec<Reply> {

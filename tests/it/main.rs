@@ -6,6 +6,7 @@ mod engine;
 mod fake_discord;
 mod fake_telegram;
 mod flows;
+mod hardening;
 mod helpers;
 mod matching;
 mod staff;

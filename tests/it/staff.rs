@@ -230,6 +230,7 @@ async fn wrong_transitions_and_unknown_tickets_are_refused_from_the_cli() {
             fields: Default::default(),
             transcript: vec![],
             attachments: vec![],
+            max_open: None,
         })
         .await
         .unwrap();
@@ -274,6 +275,7 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
                     fields: Default::default(),
                     transcript: vec![],
                     attachments: vec![file],
+                    max_open: None,
                 })
                 .await
                 .unwrap(),

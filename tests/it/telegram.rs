@@ -48,12 +48,14 @@ impl Bot {
         let db = dir.path().join("bot.db");
         let store = Store::open(&db).await.unwrap().with_staff_places(places);
         let (kb, matcher) = shipped();
-        let engine = Arc::new(Engine::new(
-            kb,
-            matcher,
-            store.clone(),
-            Pseudonymizer::from_secret("t"),
-        ));
+        let engine = Arc::new(
+            Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
+                alumni_bot::core::limits::Limits {
+                    messages_per_minute: 0,
+                    ..Default::default()
+                },
+            ),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::telegram::run(engine, &settings, async {
@@ -381,5 +383,51 @@ async fn the_binary_serves_telegram_and_stops_cleanly_on_sigterm() {
             !logs.contains(secret),
             "{secret:?} leaked into the logs:\n{logs}"
         );
+    }
+}
+
+/// After a restart Telegram sends again what was not confirmed; what was answered before is
+/// not answered twice (a fresh fake numbers its updates from 1 again, like a redelivery).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_redelivered_after_a_restart_is_not_answered_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bot.db");
+    for round in 0..2 {
+        let fake = FakeTelegram::start().await;
+        let store = Store::open(&db).await.unwrap();
+        let (kb, matcher) = shipped();
+        let engine = Arc::new(Engine::new(
+            kb,
+            matcher,
+            store,
+            Pseudonymizer::from_secret("t"),
+        ));
+        let settings = config::Telegram {
+            token: Some(config::Secret::new(TOKEN)),
+            api_url: Some(fake.url.clone()),
+            ..Default::default()
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            alumni_bot::telegram::run(engine, &settings, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let first = fake.say(7010, "how do I reset my password");
+        assert_eq!(first, 1);
+        if round == 0 {
+            let reply = fake.next_message().await;
+            assert!(text_of(&reply).contains("Forgot password"));
+        } else {
+            fake.wait_delivered(first).await;
+            fake.no_message_within(Duration::from_millis(1500)).await;
+            // A new update is answered as usual.
+            fake.say(7010, "thanks");
+            let reply = fake.next_message().await;
+            assert!(!text_of(&reply).is_empty());
+        }
+        let _ = stop.send(());
+        task.await.unwrap().unwrap();
     }
 }

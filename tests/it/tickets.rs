@@ -42,6 +42,7 @@ fn ticket(user: &str, passport: &str, attachments: Vec<StoredFile>) -> NewTicket
             },
         ],
         attachments,
+        max_open: None,
     }
 }
 

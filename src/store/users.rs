@@ -1,0 +1,187 @@
+//! Users as staff manage them: the block list, `/forget`, and the record of updates already
+//! taken from the platforms.
+
+use super::Store;
+use super::tickets::attachment_path;
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    pub async fn blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM blocked_users WHERE platform = ? AND user = ?")
+                .bind(platform)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Blocks or unblocks a user; audited. Returns whether anything changed.
+    pub async fn set_blocked(
+        &self,
+        platform: &str,
+        user: &str,
+        blocked: bool,
+        actor: &str,
+        reason: &str,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let changed = if blocked {
+            sqlx::query(
+                "INSERT INTO blocked_users (platform, user, blocked_at, blocked_by, reason) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (platform, user) DO NOTHING",
+            )
+            .bind(platform)
+            .bind(user)
+            .bind(now())
+            .bind(actor)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            sqlx::query("DELETE FROM blocked_users WHERE platform = ? AND user = ?")
+                .bind(platform)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        };
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, ?, ?, ?, 1)",
+        )
+        .bind(now())
+        .bind(actor)
+        .bind(if blocked { "block" } else { "unblock" })
+        .bind(format!("{platform}:{user} {reason}").trim().to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    /// Deletes the user's conversations, and their finished tickets with transcripts and files
+    /// (a file another ticket still uses stays); live tickets are kept for staff.
+    pub async fn forget_user(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let keys: Vec<(String,)> =
+            sqlx::query_as("SELECT key FROM conversations WHERE substr(key, 1, length(?)) = ?")
+                .bind(format!("{platform}:"))
+                .bind(format!("{platform}:"))
+                .fetch_all(&mut *tx)
+                .await?;
+        let suffix = format!(":{user}");
+        for (key,) in keys.iter().filter(|(k,)| k.ends_with(&suffix)) {
+            sqlx::query("DELETE FROM conversations WHERE key = ?")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let finished: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM tickets WHERE platform = ? AND platform_user = ? AND status IN ('resolved', 'closed')",
+        )
+        .bind(platform)
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut orphans = Vec::new();
+        for (id,) in &finished {
+            let hashes: Vec<(String,)> =
+                sqlx::query_as("SELECT hash FROM ticket_attachments WHERE ticket_id = ?")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            sqlx::query("DELETE FROM outbox WHERE ticket_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            // Attachments, transcript and events go with the ticket (ON DELETE CASCADE).
+            sqlx::query("DELETE FROM tickets WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for (hash,) in hashes {
+                let (left,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM ticket_attachments WHERE hash = ?")
+                        .bind(&hash)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if left == 0 {
+                    orphans.push(hash);
+                }
+            }
+        }
+        let kept: Vec<(String,)> = sqlx::query_as(
+            "SELECT reference FROM tickets WHERE platform = ? AND platform_user = ? ORDER BY id",
+        )
+        .bind(platform)
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, 'user', 'forget', ?, 1)",
+        )
+        .bind(now())
+        .bind(format!(
+            "{} finished ticket(s) deleted, {} kept",
+            finished.len(),
+            kept.len()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for hash in orphans {
+            let _ = std::fs::remove_file(attachment_path(&self.files, &hash));
+        }
+        Ok(kept.into_iter().map(|(r,)| r).collect())
+    }
+
+    /// Marks an update as being handled. `false` if it was handled before (a redelivery after
+    /// a restart): skip it. An update started but never finished (the process died while
+    /// handling it) is handled again.
+    pub async fn begin_update(&self, platform: &str, id: &str) -> anyhow::Result<bool> {
+        let done: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT finished_at FROM processed_updates WHERE platform = ? AND update_id = ?",
+        )
+        .bind(platform)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((Some(_),)) = done {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO processed_updates (platform, update_id, started_at) VALUES (?, ?, ?)
+             ON CONFLICT (platform, update_id) DO UPDATE SET started_at = excluded.started_at",
+        )
+        .bind(platform)
+        .bind(id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    pub async fn finish_update(&self, platform: &str, id: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE processed_updates SET finished_at = ? WHERE platform = ? AND update_id = ?",
+        )
+        .bind(now())
+        .bind(platform)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        // Old records go; Telegram keeps undelivered updates for at most a day.
+        sqlx::query("DELETE FROM processed_updates WHERE started_at < ?")
+            .bind(
+                (chrono::Utc::now() - chrono::Duration::days(7))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
