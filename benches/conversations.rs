@@ -109,6 +109,11 @@ async fn run(users: usize) {
         let pct =
             |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
         let tickets = engine.store().list_tickets().await.unwrap().len();
+        let (rows, bytes): (i64, Option<f64>) =
+            sqlx::query_as("SELECT COUNT(*), AVG(LENGTH(state)) FROM conversations")
+                .fetch_one(engine.store().pool())
+                .await
+                .unwrap();
         println!("== {title} ==");
         println!(
             "per message incl. load+save: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -124,12 +129,29 @@ async fn run(users: usize) {
             elapsed.as_secs_f64(),
             users * rounds
         );
+        println!(
+            "conversations stored: {rows}, {:.0} bytes of state each on average; process RSS now {:.0} MB",
+            bytes.unwrap_or(0.0),
+            rss_mb()
+        );
         assert_eq!(
             tickets,
             users * rounds,
             "every conversation's ticket is written"
         );
     }
+}
+
+/// The resident memory of this process, from /proc (0 where there is none).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn ms(d: Duration) -> f64 {
