@@ -173,7 +173,11 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    // 256 cases in CI; `PROPTEST_CASES=100000` for a long fuzzing run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn the_normaliser_and_matcher_take_any_text(input in any::<String>()) {
