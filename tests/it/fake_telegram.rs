@@ -34,6 +34,8 @@ struct Inner {
     files: HashMap<String, Vec<u8>>,
     /// sendMessage calls still to refuse with 429.
     refuse_sends: u32,
+    /// sendMessage calls still to fail with 502 Bad Gateway.
+    break_sends: u32,
     /// The highest update id handed out by getUpdates.
     delivered: i64,
 }
@@ -163,6 +165,11 @@ impl FakeTelegram {
     /// The next `n` sendMessage calls are refused with `429 retry_after: 1`.
     pub fn refuse_sends(&self, n: u32) {
         self.shared.inner.lock().unwrap().refuse_sends = n;
+    }
+
+    /// The next `n` sendMessage calls fail with `502 Bad Gateway`.
+    pub fn break_sends(&self, n: u32) {
+        self.shared.inner.lock().unwrap().break_sends = n;
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -325,6 +332,15 @@ async fn method(
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
         "setwebhook" | "deletewebhook" | "setmycommands" | "answercallbackquery"
         | "sendchataction" => ok(json!(true)),
+        "sendmessage" if inner.break_sends > 0 => {
+            inner.break_sends -= 1;
+            body["__refused"] = json!(true);
+            (
+                StatusCode::BAD_GATEWAY,
+                axum::Json(json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})),
+            )
+                .into_response()
+        }
         "sendmessage" if inner.refuse_sends > 0 => {
             inner.refuse_sends -= 1;
             body["__refused"] = json!(true);

@@ -213,7 +213,7 @@ async fn a_telegram_ticket_reaches_staff_and_their_answers_reach_the_user() {
         1,
         "the user's file joined the ticket"
     );
-    assert!(bot.store.pending_outbox().await.unwrap().is_empty());
+    outbox_drains(&bot.store).await;
     bot.shutdown().await;
 }
 
@@ -310,4 +310,106 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
     let store = Store::open(&db).await.unwrap();
     let audit = store.audit_log().await.unwrap();
     assert!(audit.iter().any(|e| e.action == "purge"), "{audit:#?}");
+}
+
+/// The platform fails (502) when a staff reply is first delivered: the outbox keeps it and
+/// delivers it on a later attempt; nothing is lost or sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_is_retried_until_sent() {
+    let bot = Bot::start().await;
+    let store = &bot.store;
+    let reference = store
+        .create_ticket(NewTicket {
+            category: "general".into(),
+            from: Sender::private("telegram", "8100"),
+            origin: "o-retry".into(),
+            fields: Default::default(),
+            transcript: vec![],
+            attachments: vec![],
+            max_open: None,
+        })
+        .await
+        .unwrap();
+    bot.fake.break_sends(1);
+    alumni_bot::core::staff::act(
+        store,
+        "cli:test",
+        true,
+        &reference,
+        alumni_bot::core::staff::Action::Reply("We are on it.".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let reply = next_to(&bot, 8100).await;
+    assert!(text_of(&reply).contains("We are on it."), "{reply:#}");
+    let attempts = bot
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.body["chat_id"] == 8100)
+        .count();
+    assert_eq!(attempts, 2, "one failure, one success");
+    outbox_drains(store).await;
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn users_add_to_and_withdraw_their_tickets_from_status() {
+    let e = crate::helpers::engine();
+    let say = |t: &'static str| crate::helpers::say(&e, "u1", t);
+    say("/contact").await;
+    say("1").await;
+    say("please check my alias").await;
+    say("me@example.org").await;
+    say("send").await;
+    let reference = e.store().tickets()[0].0.clone();
+    let status = say("/status").await;
+    let buttons = &status[0].buttons;
+    let add = buttons
+        .iter()
+        .find(|b| b.label.starts_with("Add to"))
+        .unwrap()
+        .data
+        .clone();
+    let withdraw = buttons
+        .iter()
+        .find(|b| b.label.starts_with("Withdraw"))
+        .unwrap()
+        .data
+        .clone();
+    let ask = crate::helpers::press(&e, "u1", &add).await;
+    assert!(
+        ask[0].text.contains("What would you like to add"),
+        "{ask:?}"
+    );
+    let added = say("it is peter.chan@alumni.ust.hk").await;
+    assert!(added[0].text.contains("Added to your request"), "{added:?}");
+    let records = e.store().ticket_records();
+    assert_eq!(records[0].added, ["it is peter.chan@alumni.ust.hk"]);
+    // Someone else cannot add to it.
+    let other = crate::helpers::press(&e, "u2", &add).await;
+    assert!(other[0].text.contains("can't find"), "{other:?}");
+    let gone = crate::helpers::press(&e, "u1", &withdraw).await;
+    assert!(gone[0].text.contains("withdrawn"), "{gone:?}");
+    assert_eq!(e.store().ticket_records()[0].status, "closed");
+    let status = say("/status").await;
+    assert!(status[0].text.contains(&reference) && status[0].text.contains("closed"));
+    assert!(
+        status[0].buttons.is_empty(),
+        "nothing to do on a closed request"
+    );
+}
+
+/// Waits until every outbox message is marked delivered (right after it is sent).
+async fn outbox_drains(store: &Store) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let pending = store.pending_outbox().await.unwrap();
+        if pending.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still pending: {pending:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -23,7 +23,7 @@ pub struct Bot {
 }
 
 impl Bot {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
 
