@@ -489,6 +489,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 struct FlakyStore {
     inner: MemoryStore,
     fail_next_save: std::sync::atomic::AtomicBool,
+    /// The disk fails the next file write.
+    fail_next_file: std::sync::atomic::AtomicBool,
 }
 
 impl ConversationStore for FlakyStore {
@@ -520,6 +522,12 @@ impl alumni_bot::core::TicketStore for FlakyStore {
         &self,
         file: alumni_bot::core::Attachment,
     ) -> anyhow::Result<alumni_bot::core::StoredFile> {
+        if self
+            .fail_next_file
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            anyhow::bail!("I/O error: no space left on device");
+        }
         self.inner.store_file(file).await
     }
 
@@ -682,4 +690,37 @@ async fn a_file_announced_too_large_is_refused_without_its_bytes() {
     )
     .await;
     assert!(text(&r).contains("larger than 10 MB"), "{r:#?}");
+}
+
+#[tokio::test]
+async fn a_disk_failing_the_id_copy_write_loses_nothing() {
+    let (kb, matcher) = crate::helpers::shipped();
+    let e = Engine::new(
+        kb,
+        matcher,
+        FlakyStore::default(),
+        alumni_bot::privacy::Pseudonymizer::from_secret("t"),
+    );
+    let from = Sender::private("test", "u1");
+    let send = |content: Content| Inbound {
+        from: from.clone(),
+        content,
+    };
+    let say = |t: &str| send(Content::Text(t.into()));
+    e.handle(say("I need to correct my records")).await;
+    for answer in ["1", "CHAN Tai Man", "BSc", "2010", "a@example.org"] {
+        e.handle(say(answer)).await;
+    }
+    e.store()
+        .fail_next_file
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = e.handle(send(file(b"%PDF-1.4 id"))).await;
+    assert!(text(&failed).contains("went wrong"), "{failed:#?}");
+    // The user is still at the file step, with every earlier answer.
+    let again = e.handle(send(file(b"%PDF-1.4 id"))).await;
+    let summary = text(&again);
+    assert!(
+        summary.contains("CHAN Tai Man") && summary.contains("received (PDF"),
+        "{summary}"
+    );
 }

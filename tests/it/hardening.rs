@@ -247,3 +247,32 @@ fn chat_jsonl_answers_every_line_of_garbage() {
         assert!(a["replies"].is_array() || a["error"].is_string(), "{a}");
     }
 }
+
+/// Another process holds the database's write lock longer than the bot waits (5 s): the user
+/// gets an apology with a reference, nothing panics, and once the lock is gone all works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_database_gets_an_apology_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bot.db");
+    let store = Store::open(&db).await.unwrap();
+    let (kb, matcher) = shipped();
+    let e = Engine::new(kb, matcher, store, Pseudonymizer::from_secret("t"));
+    let ask = || Inbound {
+        from: Sender::private("telegram", "1"),
+        content: Content::Text("how do I reset my password".into()),
+    };
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&db);
+    let mut other = sqlx::ConnectOptions::connect(&options).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let locked = e.handle(ask()).await;
+    assert!(
+        text(&locked).contains("went wrong") && text(&locked).contains("quote reference"),
+        "{locked:?}"
+    );
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let fine = e.handle(ask()).await;
+    assert!(text(&fine).contains("Forgot password"), "{fine:?}");
+}
