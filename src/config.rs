@@ -82,6 +82,9 @@ pub struct Telegram {
     /// The Telegram user ids of alumni office staff.
     #[serde(default)]
     pub staff_ids: Vec<u64>,
+    /// The staff group is a forum: each ticket gets its own topic.
+    #[serde(default)]
+    pub staff_topics: bool,
 }
 
 /// The config file: every field optional, unknown fields refused.
@@ -202,6 +205,9 @@ impl Settings {
                 v.parse()
                     .context("ALUMNI_BOT_TELEGRAM_STAFF_CHAT is not a chat id")?,
             );
+        }
+        if let Some(v) = env("ALUMNI_BOT_TELEGRAM_STAFF_TOPICS").filter(|v| !v.is_empty()) {
+            t.staff_topics = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("ALUMNI_BOT_TELEGRAM_STAFF_IDS").filter(|v| !v.is_empty()) {
             t.staff_ids = v

@@ -30,6 +30,8 @@ pub struct OutboxItem {
     /// A ticket file to send along: (path, media type).
     pub attachment: Option<(std::path::PathBuf, String)>,
     pub attempts: i64,
+    /// The ticket it is about: (id, reference).
+    pub ticket: Option<(i64, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,6 +42,8 @@ struct OutboxRow {
     attachment_hash: Option<String>,
     attempts: i64,
     media_type: Option<String>,
+    ticket_id: Option<i64>,
+    reference: Option<String>,
 }
 
 /// The `chat` of outbox items for a platform's staff place.
@@ -101,7 +105,8 @@ impl Store {
     pub async fn due_outbox(&self, platform: &str, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT o.id, o.chat, o.message, o.attachment_hash, o.attempts,
-                    (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1) AS media_type
+                    (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1) AS media_type,
+                    o.ticket_id, (SELECT t.reference FROM tickets t WHERE t.id = o.ticket_id) AS reference
              FROM outbox o
              WHERE o.platform = ? AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
              ORDER BY o.id LIMIT ?",
@@ -125,9 +130,44 @@ impl Store {
                         )
                     }),
                     attempts: row.attempts,
+                    ticket: row.ticket_id.zip(row.reference),
                 })
             })
             .collect()
+    }
+
+    /// The staff thread (forum topic, Discord thread) of a ticket on a platform, if made.
+    pub async fn thread_of(
+        &self,
+        ticket_id: i64,
+        platform: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ?",
+        )
+        .bind(ticket_id)
+        .bind(platform)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(t,)| t))
+    }
+
+    pub async fn set_thread(
+        &self,
+        ticket_id: i64,
+        platform: &str,
+        thread: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO ticket_threads (ticket_id, platform, thread) VALUES (?, ?, ?)
+             ON CONFLICT (ticket_id, platform) DO UPDATE SET thread = excluded.thread",
+        )
+        .bind(ticket_id)
+        .bind(platform)
+        .bind(thread)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn delivered(&self, id: i64) -> anyhow::Result<()> {

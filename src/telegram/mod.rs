@@ -31,7 +31,7 @@ use teloxide::prelude::*;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
     BotCommand, ChatAction, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
-    UpdateKind,
+    ThreadId, UpdateKind,
 };
 use teloxide::update_listeners::{UpdateListener, webhooks};
 use tokio::sync::oneshot;
@@ -69,6 +69,8 @@ struct Adapter {
     /// The staff group, and who is staff.
     staff_chat: Option<ChatId>,
     staff_ids: Vec<u64>,
+    /// A forum topic per ticket in the staff group.
+    staff_topics: bool,
 }
 
 /// Runs the bot until `shutdown` resolves; then answers the updates in flight and returns.
@@ -111,6 +113,7 @@ pub async fn run(
         keyboards: Mutex::new(HashMap::new()),
         staff_chat: settings.staff_chat.map(ChatId),
         staff_ids: settings.staff_ids.clone(),
+        staff_topics: settings.staff_topics,
     });
     // One stop signal for the listener and the outbox.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -427,6 +430,25 @@ impl Adapter {
             .await;
     }
 
+    /// The staff group's forum topic for a ticket, made on first use.
+    async fn topic(&self, chat: ChatId, ticket: i64, reference: &str) -> anyhow::Result<ThreadId> {
+        let store = self.engine.store();
+        if let Some(thread) = store.thread_of(ticket, PLATFORM).await? {
+            return Ok(ThreadId(MessageId(
+                thread.parse().context("a stored topic id")?,
+            )));
+        }
+        let topic = with_retry("createForumTopic", || {
+            self.bot
+                .create_forum_topic(chat, format!("Ticket {reference}"))
+        })
+        .await?;
+        store
+            .set_thread(ticket, PLATFORM, &topic.thread_id.0.0.to_string())
+            .await?;
+        Ok(topic.thread_id)
+    }
+
     /// A staff action by the Telegram user `user`; what to tell them.
     async fn staff_act(&self, user: u64, reference: &str, action: staff::Action) -> String {
         let is_staff = self.staff_ids.contains(&user);
@@ -478,14 +500,19 @@ impl Adapter {
     }
 
     async fn send(&self, chat: ChatId, replies: &[Reply]) {
-        if let Err(e) = self.try_send(chat, replies).await {
+        if let Err(e) = self.try_send(chat, None, replies).await {
             // Logged without the text: it may hold what the user typed.
             warn!(error = %e, "telegram message not delivered");
         }
     }
 
     /// Sends the replies in order; stops at the first that cannot be delivered.
-    async fn try_send(&self, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
+    async fn try_send(
+        &self,
+        chat: ChatId,
+        thread: Option<ThreadId>,
+        replies: &[Reply],
+    ) -> Result<(), RequestError> {
         for Outgoing {
             text: html,
             buttons,
@@ -505,6 +532,10 @@ impl Adapter {
                         prefer_large_media: false,
                         show_above_text: false,
                     });
+                let request = match thread {
+                    Some(thread) => request.message_thread_id(thread),
+                    None => request,
+                };
                 match keyboard.clone() {
                     Some(k) => request.reply_markup(k),
                     None => request,
@@ -578,17 +609,24 @@ struct Delivery(Arc<Adapter>);
 impl Deliver for Delivery {
     async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
         let adapter = &self.0;
-        let chat = if item.chat == STAFF_CHAT {
+        let staff = item.chat == STAFF_CHAT;
+        let chat = if staff {
             adapter
                 .staff_chat
                 .context("no Telegram staff chat is configured")?
         } else {
             ChatId(item.chat.parse().context("an outbox chat id")?)
         };
+        let thread = match (&item.ticket, staff && adapter.staff_topics) {
+            (Some((ticket, reference)), true) => {
+                Some(adapter.topic(chat, *ticket, reference).await?)
+            }
+            _ => None,
+        };
         match &item.attachment {
             None => {
                 adapter
-                    .try_send(chat, std::slice::from_ref(&item.message))
+                    .try_send(chat, thread, std::slice::from_ref(&item.message))
                     .await?
             }
             Some((path, media_type)) => {
@@ -603,14 +641,18 @@ impl Deliver for Delivery {
                 };
                 let caption = render::to_html(&item.message.text);
                 with_retry("sendDocument", || {
-                    adapter
+                    let request = adapter
                         .bot
                         .send_document(
                             chat,
                             teloxide::types::InputFile::memory(bytes.clone()).file_name(name),
                         )
                         .caption(caption.clone())
-                        .parse_mode(ParseMode::Html)
+                        .parse_mode(ParseMode::Html);
+                    match thread {
+                        Some(thread) => request.message_thread_id(thread),
+                        None => request,
+                    }
                 })
                 .await?;
             }

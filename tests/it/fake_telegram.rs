@@ -354,6 +354,9 @@ async fn method(
             )
                 .into_response()
         }
+        "createforumtopic" => ok(json!({
+            "message_thread_id": 77, "name": body["name"].clone(), "icon_color": 7_322_096,
+        })),
         "senddocument" => {
             inner.next_message_id += 1;
             let chat = body["chat_id"].as_i64().unwrap_or(0);

@@ -413,3 +413,40 @@ async fn outbox_drains(store: &Store) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
+    let bot = Bot::start_with(|s| {
+        s.staff_chat = Some(STAFF_GROUP);
+        s.staff_ids = vec![STAFF];
+        s.staff_topics = true;
+    })
+    .await;
+    let from = Sender::private("telegram", "8200");
+    let reference = bot
+        .store
+        .create_ticket(NewTicket {
+            category: "general".into(),
+            from: from.clone(),
+            origin: "o-topic".into(),
+            fields: [("description".to_string(), "help".to_string())].into(),
+            transcript: vec![],
+            attachments: vec![],
+            max_open: None,
+        })
+        .await
+        .unwrap();
+    let notice = next_to(&bot, STAFF_GROUP).await;
+    assert_eq!(notice["message_thread_id"], 77, "{notice:#}");
+    let topics = bot.fake.calls_of("createForumTopic");
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].body["name"], format!("Ticket {reference}"));
+    bot.store
+        .add_to_ticket(&reference, "telegram", "8200", Some("more details"), None)
+        .await
+        .unwrap();
+    let added = next_to(&bot, STAFF_GROUP).await;
+    assert_eq!(added["message_thread_id"], 77, "the same topic: {added:#}");
+    assert_eq!(bot.fake.calls_of("createForumTopic").len(), 1);
+    bot.shutdown().await;
+}
