@@ -110,6 +110,9 @@ enum UsersAction {
     },
     /// Unblock a user.
     Unblock { user: String },
+    /// Delete a user's conversations and finished tickets (what they asked for with /forget,
+    /// done for them by staff); open tickets are kept and listed.
+    Forget { user: String },
 }
 
 #[derive(Subcommand)]
@@ -236,13 +239,30 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 .build()?;
             runtime.block_on(async {
                 let store = alumni_bot::store::Store::open(&settings.db).await?;
-                let (user, block, reason) = match &action {
-                    UsersAction::Block { user, reason } => (user, true, reason.as_str()),
-                    UsersAction::Unblock { user } => (user, false, ""),
+                let user = match &action {
+                    UsersAction::Block { user, .. }
+                    | UsersAction::Unblock { user }
+                    | UsersAction::Forget { user } => user,
                 };
                 let Some((platform, id)) = user.split_once(':') else {
                     eprintln!("alumni-bot: give the user as PLATFORM:ID, e.g. telegram:123456");
                     return Ok(ExitCode::from(2));
+                };
+                let (block, reason) = match &action {
+                    UsersAction::Block { reason, .. } => (true, reason.as_str()),
+                    UsersAction::Unblock { .. } => (false, ""),
+                    UsersAction::Forget { .. } => {
+                        let kept = store.forget_user(platform, id).await?;
+                        if kept.is_empty() {
+                            println!("{user}: conversations and finished tickets deleted.");
+                        } else {
+                            println!(
+                                "{user}: conversations and finished tickets deleted; kept open ticket(s) {}.",
+                                kept.join(", ")
+                            );
+                        }
+                        return Ok(ExitCode::SUCCESS);
+                    }
                 };
                 let changed = store
                     .set_blocked(platform, id, block, &cli::tickets::cli_actor(), reason)

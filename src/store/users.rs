@@ -122,9 +122,10 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, 'user', 'forget', ?, 1)",
+            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, ?, 'forget', ?, 1)",
         )
         .bind(now())
+        .bind(format!("{platform}:{user}"))
         .bind(format!(
             "{} finished ticket(s) deleted, {} kept",
             finished.len(),

@@ -170,6 +170,20 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
         Default::default(),
         "nothing of the conversation is kept"
     );
+
+    // Staff can do the same from the CLI for a user who asks them.
+    drop(e);
+    let out = crate::helpers::bin()
+        .arg("--db")
+        .arg(dir.path().join("bot.db"))
+        .args(["users", "forget", "telegram:77"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains(&references[1]),
+        "{said}"
+    );
 }
 
 proptest! {

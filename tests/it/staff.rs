@@ -20,16 +20,18 @@ fn cli(db: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 /// The messages read so far, per chat: each chat is read in its own order.
-static SEEN: std::sync::Mutex<Vec<(i64, usize)>> = std::sync::Mutex::new(Vec::new());
+/// Keyed by the fake's URL too: tests run in parallel, each with its own fake.
+static SEEN: std::sync::Mutex<Vec<(String, i64, usize)>> = std::sync::Mutex::new(Vec::new());
 
 /// The next message sent to `chat` (messages to other chats are left for their readers).
 async fn next_to(bot: &Bot, chat: i64) -> serde_json::Value {
+    let fake = bot.fake.url.clone();
     let seen = SEEN
         .lock()
         .unwrap()
         .iter()
-        .find(|(c, _)| *c == chat)
-        .map_or(0, |(_, n)| *n);
+        .find(|(f, c, _)| *f == fake && *c == chat)
+        .map_or(0, |(_, _, n)| *n);
     let pick = |calls: &[crate::fake_telegram::Call]| {
         calls
             .iter()
@@ -47,8 +49,8 @@ async fn next_to(bot: &Bot, chat: i64) -> serde_json::Value {
         })
         .await;
     let mut all = SEEN.lock().unwrap();
-    all.retain(|(c, _)| *c != chat);
-    all.push((chat, seen + 1));
+    all.retain(|(f, c, _)| !(*f == fake && *c == chat));
+    all.push((fake, chat, seen + 1));
     pick(&bot.fake.calls()).unwrap()
 }
 
