@@ -582,8 +582,9 @@ impl Adapter {
     }
 }
 
-/// Sends a request, retrying network errors with backoff (0.5 s, 1 s, 2 s). `429 retry_after`
-/// is waited out by the throttle adaptor; API errors are final.
+/// Sends a request, retrying network errors and Telegram's own server errors (5xx) with backoff
+/// (0.5 s, 1 s, 2 s). `429 retry_after` is waited out by the throttle adaptor; other API errors
+/// (bad request, blocked by the user…) are final.
 async fn with_retry<R, F>(what: &str, make: F) -> Result<Output<R>, RequestError>
 where
     F: Fn() -> R,
@@ -592,14 +593,31 @@ where
     let mut attempt = 1;
     loop {
         match make().send().await {
-            Err(RequestError::Network(e)) if attempt < SEND_ATTEMPTS => {
+            Err(e) if attempt < SEND_ATTEMPTS && transient(&e) => {
                 let wait = Duration::from_millis(500 << (attempt - 1));
-                debug!(what, attempt, error = %e, "network error; retrying");
+                debug!(what, attempt, error = %e, "transient error; retrying");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
             other => return other,
         }
+    }
+}
+
+/// Network trouble, or a server error of the Bot API (teloxide keeps only the description of a
+/// 5xx answer, so it is recognised by it).
+fn transient(error: &RequestError) -> bool {
+    match error {
+        RequestError::Network(_) | RequestError::Io(_) => true,
+        RequestError::Api(teloxide::ApiError::Unknown(description)) => [
+            "Internal Server Error",
+            "Bad Gateway",
+            "Service Unavailable",
+            "Gateway Timeout",
+        ]
+        .iter()
+        .any(|s| description.contains(s)),
+        _ => false,
     }
 }
 

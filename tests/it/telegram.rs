@@ -286,6 +286,23 @@ async fn a_429_is_waited_out_and_the_message_still_arrives() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_502_from_telegram_is_retried_and_the_reply_arrives_once() {
+    let bot = Bot::start().await;
+    bot.fake.break_sends(1);
+    bot.fake.say(7008, "how do I reset my password");
+    let reply = bot.fake.next_message().await;
+    assert!(text_of(&reply).contains("Forgot password"), "{reply:#}");
+    let delivered = bot
+        .fake
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.body["__refused"].is_null())
+        .count();
+    assert_eq!(delivered, 1);
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_checks_telegrams_secret() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
