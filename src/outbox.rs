@@ -18,6 +18,16 @@ pub trait Deliver: Send + Sync {
     fn deliver(&self, item: &OutboxItem) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// The name a ticket's file is sent to staff under: by its type, never the user's file name.
+pub fn file_name(media_type: &str) -> &'static str {
+    match media_type {
+        "application/pdf" => "id-copy.pdf",
+        "image/png" => "id-copy.png",
+        "image/webp" => "id-copy.webp",
+        _ => "id-copy.jpg",
+    }
+}
+
 /// Delivers `platform`'s messages until `stop` resolves.
 pub async fn run(
     store: Store,

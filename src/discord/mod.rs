@@ -608,12 +608,7 @@ impl Deliver for Delivery {
                 let bytes = tokio::fs::read(path)
                     .await
                     .context("reading a ticket's file")?;
-                let name = match media_type.as_str() {
-                    "application/pdf" => "id-copy.pdf",
-                    "image/png" => "id-copy.png",
-                    "image/webp" => "id-copy.webp",
-                    _ => "id-copy.jpg",
-                };
+                let name = outbox::file_name(media_type);
                 Some(serenity::all::CreateAttachment::bytes(bytes, name))
             }
             None => None,

@@ -273,17 +273,13 @@ async fn an_attachment_is_downloaded_and_stored_with_the_ticket() {
 async fn the_binary_serves_discord_and_stops_on_sigterm() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("stderr.log");
-    let mut child = tokio::process::Command::from(crate::helpers::bin())
-        .arg("serve")
-        .env("RUST_LOG", "trace")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .env("ALUMNI_BOT_DB", dir.path().join("bot.db"))
-        .env("ALUMNI_BOT_DISCORD_TOKEN", TOKEN)
-        .env("ALUMNI_BOT_DISCORD_API_URL", &fake.url)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, log) = crate::helpers::spawn_serve(
+        dir.path(),
+        &[
+            ("ALUMNI_BOT_DISCORD_TOKEN", TOKEN),
+            ("ALUMNI_BOT_DISCORD_API_URL", &fake.url),
+        ],
+    );
     fake.connected().await;
     fake.say(
         "98765",

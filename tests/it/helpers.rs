@@ -67,6 +67,22 @@ pub fn bin() -> Command {
     cmd
 }
 
+/// `alumni-bot serve` on a fresh database in `dir`, configured by `env` only, logging at
+/// `trace` into `dir/stderr.log` (returned) so tests can search the log for personal data.
+pub fn spawn_serve(dir: &Path, env: &[(&str, &str)]) -> (tokio::process::Child, PathBuf) {
+    let log = dir.join("stderr.log");
+    let mut cmd = tokio::process::Command::from(bin());
+    cmd.arg("serve")
+        .env("RUST_LOG", "trace")
+        .env("ALUMNI_BOT_DB", dir.join("bot.db"))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd.spawn().expect("spawn alumni-bot serve"), log)
+}
+
 fn spawn_piped(mut cmd: Command, stderr: Stdio) -> Child {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -362,17 +362,13 @@ async fn webhook_mode_checks_telegrams_secret() {
 async fn the_binary_serves_telegram_and_stops_cleanly_on_sigterm() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("stderr.log");
-    let mut child = tokio::process::Command::from(crate::helpers::bin())
-        .arg("serve")
-        .env("RUST_LOG", "trace")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .env("ALUMNI_BOT_DB", dir.path().join("bot.db"))
-        .env("ALUMNI_BOT_TELEGRAM_TOKEN", TOKEN)
-        .env("ALUMNI_BOT_TELEGRAM_API_URL", &fake.url)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, log) = crate::helpers::spawn_serve(
+        dir.path(),
+        &[
+            ("ALUMNI_BOT_TELEGRAM_TOKEN", TOKEN),
+            ("ALUMNI_BOT_TELEGRAM_API_URL", &fake.url),
+        ],
+    );
     fake.say(7007, "hello");
     let hello = fake.next_message().await;
     assert!(text_of(&hello).contains("Hello"), "{hello:#}");
