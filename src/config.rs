@@ -62,6 +62,9 @@ pub struct Discord {
     pub staff_channel: Option<u64>,
     /// The role that makes a member alumni office staff.
     pub staff_role: Option<u64>,
+    /// Each ticket gets its own thread in the staff channel.
+    #[serde(default)]
+    pub staff_threads: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -244,6 +247,9 @@ impl Settings {
                 v.parse()
                     .context("ALUMNI_BOT_DISCORD_STAFF_CHANNEL is not a channel id")?,
             );
+        }
+        if let Some(v) = env("ALUMNI_BOT_DISCORD_STAFF_THREADS").filter(|v| !v.is_empty()) {
+            d.staff_threads = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("ALUMNI_BOT_DISCORD_STAFF_ROLE").filter(|v| !v.is_empty()) {
             d.staff_role = Some(

@@ -100,6 +100,7 @@ pub async fn run(
     };
     let store = handler.engine.store().clone();
     let staff_channel = handler.staff_channel;
+    let staff_threads = settings.staff_threads;
     let mut client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
         .event_handler(handler)
         .await
@@ -107,11 +108,13 @@ pub async fn run(
     let shards = client.shard_manager.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let delivery = outbox::run(
-        store,
+        store.clone(),
         PLATFORM,
         Delivery {
             http: client.http.clone(),
             staff_channel,
+            staff_threads,
+            store,
         },
         async move {
             let mut rx = stop_rx;
@@ -236,15 +239,17 @@ impl Handler {
             return;
         };
         let public = message.guild_id.is_some();
-        // Staff commands, typed in the staff channel (or a DM): staff by role.
+        // Staff commands: typed in the staff channel, a ticket's thread (by staff), or a DM;
+        // staff by role.
+        let roles = message
+            .member
+            .as_ref()
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let has_staff_role = self.staff_role.is_some_and(|r| roles.contains(&r));
         if let Some(parsed) = staff::parse_command(&message.content)
-            && (!public || Some(message.channel_id) == self.staff_channel)
+            && (!public || Some(message.channel_id) == self.staff_channel || has_staff_role)
         {
-            let roles = message
-                .member
-                .as_ref()
-                .map(|m| m.roles.clone())
-                .unwrap_or_default();
             let answer = match parsed {
                 Ok((reference, action)) => {
                     self.staff_act(message.author.id, &roles, &reference, action)
@@ -593,16 +598,50 @@ async fn try_send(
 struct Delivery {
     http: Arc<serenity::all::Http>,
     staff_channel: Option<ChannelId>,
+    /// A thread per ticket in the staff channel.
+    staff_threads: bool,
+    store: Store,
+}
+
+impl Delivery {
+    /// The staff channel's thread for a ticket, made on first use.
+    async fn thread(
+        &self,
+        channel: ChannelId,
+        ticket: i64,
+        reference: &str,
+    ) -> anyhow::Result<ChannelId> {
+        if let Some(thread) = self.store.thread_of(ticket, PLATFORM).await? {
+            return Ok(ChannelId::new(
+                thread.parse().context("a stored thread id")?,
+            ));
+        }
+        let thread = channel
+            .create_thread(
+                &self.http,
+                serenity::all::CreateThread::new(format!("Ticket {reference}"))
+                    .kind(serenity::all::ChannelType::PublicThread),
+            )
+            .await?;
+        self.store
+            .set_thread(ticket, PLATFORM, &thread.id.get().to_string())
+            .await?;
+        Ok(thread.id)
+    }
 }
 
 impl Deliver for Delivery {
     async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
-        let channel = if item.chat == STAFF_CHAT {
+        let staff = item.chat == STAFF_CHAT;
+        let mut channel = if staff {
             self.staff_channel
                 .context("no Discord staff channel is configured")?
         } else {
             ChannelId::new(item.chat.parse().context("an outbox channel id")?)
         };
+        if let (true, true, Some((ticket, reference))) = (staff, self.staff_threads, &item.ticket) {
+            channel = self.thread(channel, *ticket, reference).await?;
+        }
         let file = match &item.attachment {
             Some((path, media_type)) => {
                 let bytes = tokio::fs::read(path)

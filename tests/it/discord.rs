@@ -26,9 +26,28 @@ struct Bot {
 
 impl Bot {
     async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut config::Discord)) -> Self {
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+        let mut settings = config::Discord {
+            token: Some(config::Secret::new(TOKEN)),
+            api_url: Some(fake.url.clone()),
+            guild_id: Some(GUILD.parse().unwrap()),
+            ..Default::default()
+        };
+        configure(&mut settings);
+        let places = if settings.staff_channel.is_some() {
+            vec!["discord".to_string()]
+        } else {
+            Vec::new()
+        };
+        let store = Store::open(&dir.path().join("bot.db"))
+            .await
+            .unwrap()
+            .with_staff_places(places);
         let (kb, matcher) = shipped();
         let engine = Arc::new(
             Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
@@ -38,12 +57,6 @@ impl Bot {
                 },
             ),
         );
-        let settings = config::Discord {
-            token: Some(config::Secret::new(TOKEN)),
-            api_url: Some(fake.url.clone()),
-            guild_id: Some(GUILD.parse().unwrap()),
-            ..Default::default()
-        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::discord::run(engine, &settings, async {
@@ -306,4 +319,75 @@ async fn the_binary_serves_discord_and_stops_on_sigterm() {
             "{secret:?} leaked into the logs:\n{logs}"
         );
     }
+}
+
+/// Staff on Discord: a ticket gets its own thread in the staff channel; a staff member (by
+/// role) replies inside it and the reply reaches the user; someone without the role is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_ticket_gets_a_staff_thread_where_staff_act() {
+    const STAFF_CHANNEL: &str = "650";
+    const STAFF_ROLE: &str = "660";
+    let bot = Bot::start_with(|s| {
+        s.staff_channel = Some(STAFF_CHANNEL.parse().unwrap());
+        s.staff_role = Some(STAFF_ROLE.parse().unwrap());
+        s.staff_threads = true;
+    })
+    .await;
+    let reference = alumni_bot::core::TicketStore::create_ticket(
+        &bot.store,
+        alumni_bot::core::NewTicket {
+            category: "general".into(),
+            from: alumni_bot::core::Sender::private("discord", "8300"),
+            origin: "o-thread".into(),
+            fields: [("description".to_string(), "alias broken".to_string())].into(),
+            transcript: vec![],
+            attachments: vec![],
+            max_open: None,
+        },
+    )
+    .await
+    .unwrap();
+    let thread = bot
+        .fake
+        .next("POST", &format!("/channels/{STAFF_CHANNEL}/threads"))
+        .await;
+    assert_eq!(thread.body["name"], format!("Ticket {reference}"));
+    let thread_id = thread.response["id"].as_str().unwrap().to_string();
+    let notice = bot.fake.next_message().await;
+    assert_eq!(notice["channel_id"], thread_id.as_str(), "{notice:#}");
+    assert!(content(&notice).contains("alias broken"));
+
+    bot.fake.say_with_roles(
+        "9001",
+        Some(&thread_id),
+        &format!("/reply {reference} Fixed, please try again."),
+        json!([]),
+        &[STAFF_ROLE],
+    );
+    // The confirmation to staff, in the thread, and the reply to the user.
+    let mut to_user = None;
+    for _ in 0..2 {
+        let m = bot.fake.next_message().await;
+        if m["channel_id"] == "8300" {
+            to_user = Some(m);
+        }
+    }
+    let to_user = to_user.expect("the reply reached the user");
+    assert!(
+        content(&to_user).contains("Fixed, please try again."),
+        "{to_user:#}"
+    );
+
+    bot.fake.say(
+        "9002",
+        Some(STAFF_CHANNEL),
+        &format!("/resolve {reference} nope"),
+        json!([]),
+    );
+    let refused = bot.fake.next_message().await;
+    assert!(
+        content(&refused).contains("only alumni office staff"),
+        "{refused:#}"
+    );
+    bot.shutdown().await;
 }

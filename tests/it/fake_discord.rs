@@ -102,6 +102,18 @@ impl FakeDiscord {
     /// A message from `user` in the server channel (mentioning the bot when `mention`) or, with
     /// `channel: None`, in their DM with the bot.
     pub fn say(&self, user: &str, channel: Option<&str>, text: &str, attachments: Value) {
+        self.say_with_roles(user, channel, text, attachments, &[]);
+    }
+
+    /// `say`, by a server member holding `roles`.
+    pub fn say_with_roles(
+        &self,
+        user: &str,
+        channel: Option<&str>,
+        text: &str,
+        attachments: Value,
+        roles: &[&str],
+    ) {
         let mentions = if text.contains(&format!("<@{BOT_ID}>")) {
             json!([{"id": BOT_ID, "username": "alumnibot", "discriminator": "0", "global_name": null, "avatar": null, "bot": true}])
         } else {
@@ -117,7 +129,7 @@ impl FakeDiscord {
         message["mentions"] = mentions;
         if channel.is_some() {
             message["guild_id"] = json!(GUILD);
-            message["member"] = json!({"roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            message["member"] = json!({"roles": roles, "joined_at": "2026-01-01T00:00:00.000000+00:00",
                                        "deaf": false, "mute": false, "flags": 0});
         }
         self.dispatch("MESSAGE_CREATE", message);
@@ -322,6 +334,14 @@ async fn rest(
             )
         }
         ("PUT", p) if p.ends_with("/commands") => (StatusCode::OK, json!([])),
+        ("POST", p) if p.starts_with("/api/v10/channels/") && p.ends_with("/threads") => {
+            let parent = p.split('/').nth(4).unwrap_or_default();
+            (
+                StatusCode::CREATED,
+                json!({"id": new_id, "type": 11, "guild_id": GUILD, "parent_id": parent,
+                       "name": body["name"].clone()}),
+            )
+        }
         ("POST", p) if p.ends_with("/typing") => (StatusCode::NO_CONTENT, Value::Null),
         ("POST", p) if p.ends_with("/callback") => (StatusCode::NO_CONTENT, Value::Null),
         ("POST", p) if p.starts_with("/api/v10/channels/") && p.ends_with("/messages") => {
