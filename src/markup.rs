@@ -9,6 +9,11 @@
 /// The characters [`escape`] protects.
 const SPECIAL: [char; 6] = ['\\', '*', '[', ']', '(', ')'];
 
+/// Whether `\` before `c` escapes it.
+pub(crate) fn is_special(c: char) -> bool {
+    SPECIAL.contains(&c)
+}
+
 /// A user's text made safe to place in markup: shown as typed, never as bold or a link.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -90,7 +95,7 @@ pub fn to_plain(text: &str) -> String {
 }
 
 /// A link `[label](url)` starting at `chars[start] == '['`: its label, URL and the index after.
-fn link_at(chars: &[char], start: usize) -> Option<(String, String, usize)> {
+pub(crate) fn link_at(chars: &[char], start: usize) -> Option<(String, String, usize)> {
     let mut i = start + 1;
     while i + 1 < chars.len() {
         match chars[i] {

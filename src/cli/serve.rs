@@ -33,7 +33,8 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
             "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN and/or ALUMNI_BOT_DISCORD_TOKEN (see README), or use `alumni-bot chat`"
         );
     }
-    // Retention: attachments of long-closed tickets are purged at start and then daily.
+    // Daily maintenance, also at start: attachments of long-closed tickets purged, records of
+    // old updates dropped.
     let store = engine.store().clone();
     let days = settings.retention_days;
     let mut purge_stop = stop_rx.clone();
@@ -46,6 +47,9 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
                     "retention purge"
                 ),
                 Err(e) => error!(error = %e, "retention purge failed"),
+            }
+            if let Err(e) = store.prune_updates().await {
+                error!(error = %e, "pruning processed updates failed");
             }
             tokio::select! {
                 _ = purge_stop.wait_for(|s| *s) => return,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::message::Button;
 use super::ticket::{
     Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TooManyOpen, TranscriptLine,
+    is_live,
 };
 
 /// Everything the core remembers of one conversation between two messages. It is saved after
@@ -135,8 +136,29 @@ impl MemoryStore {
     }
 }
 
-fn live(status: &str) -> bool {
-    matches!(status, "open" | "claimed" | "awaiting_user")
+impl MemoryStore {
+    /// Runs `change` on the user's live ticket `reference`; `false` if there is none.
+    fn with_own_live_ticket(
+        &self,
+        reference: &str,
+        platform: &str,
+        user: &str,
+        change: impl FnOnce(&mut MemoryTicket),
+    ) -> bool {
+        let mut tickets = self.tickets.lock().expect("poisoned");
+        match tickets.iter_mut().find(|t| {
+            t.reference == reference
+                && t.ticket.from.platform == platform
+                && t.ticket.from.user == user
+                && is_live(&t.status)
+        }) {
+            Some(t) => {
+                change(t);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl ConversationStore for MemoryStore {
@@ -175,7 +197,7 @@ impl ConversationStore for MemoryStore {
         let mut tickets = self.tickets.lock().expect("poisoned");
         let mine =
             |t: &MemoryTicket| t.ticket.from.platform == platform && t.ticket.from.user == user;
-        tickets.retain(|t| !mine(t) || live(&t.status));
+        tickets.retain(|t| !mine(t) || is_live(&t.status));
         Ok(tickets
             .iter()
             .filter(|t| mine(t))
@@ -209,7 +231,7 @@ impl TicketStore for MemoryStore {
                 .filter(|t| {
                     t.ticket.from.platform == ticket.from.platform
                         && t.ticket.from.user == ticket.from.user
-                        && live(&t.status)
+                        && is_live(&t.status)
                 })
                 .count();
             if live_count >= max {
@@ -250,18 +272,10 @@ impl TicketStore for MemoryStore {
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
-        let mut tickets = self.tickets.lock().expect("poisoned");
-        let Some(t) = tickets.iter_mut().find(|t| {
-            t.reference == reference
-                && t.ticket.from.platform == platform
-                && t.ticket.from.user == user
-                && live(&t.status)
-        }) else {
-            return Ok(false);
-        };
-        t.added.extend(text.map(str::to_string));
-        t.added.extend(file.map(|f| f.hash.clone()));
-        Ok(true)
+        Ok(self.with_own_live_ticket(reference, platform, user, |t| {
+            t.added.extend(text.map(str::to_string));
+            t.added.extend(file.map(|f| f.hash.clone()));
+        }))
     }
 
     async fn withdraw_ticket(
@@ -270,17 +284,9 @@ impl TicketStore for MemoryStore {
         platform: &str,
         user: &str,
     ) -> anyhow::Result<bool> {
-        let mut tickets = self.tickets.lock().expect("poisoned");
-        let Some(t) = tickets.iter_mut().find(|t| {
-            t.reference == reference
-                && t.ticket.from.platform == platform
-                && t.ticket.from.user == user
-                && live(&t.status)
-        }) else {
-            return Ok(false);
-        };
-        t.status = "closed".into();
-        Ok(true)
+        Ok(self.with_own_live_ticket(reference, platform, user, |t| {
+            t.status = "closed".into();
+        }))
     }
 
     async fn tickets_of(&self, platform: &str, user: &str) -> anyhow::Result<Vec<TicketBrief>> {

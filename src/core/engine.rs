@@ -387,7 +387,7 @@ impl<S: Stores> Engine<S> {
         Ok(replies)
     }
 
-    async fn on_outcome(
+    pub(super) async fn on_outcome(
         &self,
         conversation: &mut Conversation,
         outcome: &Outcome,

@@ -494,7 +494,7 @@ impl<S: Stores> Engine<S> {
         let Some((_, step)) = self.position(conversation) else {
             self.finish(conversation);
             let outcome = self.matcher.classify(text);
-            return self.answer_outcome(conversation, &outcome, turn).await;
+            return self.on_outcome(conversation, &outcome, turn).await;
         };
         match &step.action {
             Action::Ask {
@@ -601,24 +601,6 @@ impl<S: Stores> Engine<S> {
         }
     }
 
-    async fn answer_outcome(
-        &self,
-        conversation: &mut Conversation,
-        outcome: &crate::matcher::Outcome,
-        turn: &Turn<'_>,
-    ) -> anyhow::Result<Vec<Reply>> {
-        match outcome.decision {
-            Decision::Answer => {
-                self.open_intent(conversation, &outcome.candidates[0].intent, turn)
-                    .await
-            }
-            Decision::Clarify => Ok(vec![self.did_you_mean(outcome)]),
-            Decision::Fallback => {
-                Ok(self.not_understood(conversation, "Sorry, I don't know about that."))
-            }
-        }
-    }
-
     /// A file the user sent: kept if the flow is asking for one and it passes the checks.
     pub(super) async fn on_file(
         &self,
@@ -644,7 +626,7 @@ impl<S: Stores> Engine<S> {
                 "I wasn't expecting a file at this step; please answer in words.",
             ));
         };
-        let attachment = match super::followup::check_upload(upload) {
+        let attachment = match super::ticket::Attachment::from_upload(upload) {
             Ok(a) => a,
             Err(e) => {
                 info!(user = turn.who, reason = %e, "file refused");

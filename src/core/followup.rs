@@ -7,7 +7,7 @@ use tracing::info;
 use super::conversation::Conversation;
 use super::engine::{Engine, Stores, Turn};
 use super::message::{Button, Reply, Upload};
-use super::ticket::{Attachment, AttachmentError, MAX_ATTACHMENT_BYTES};
+use super::ticket::{Attachment, is_live};
 
 const ADD_PREFIX: &str = "t:add:";
 const WITHDRAW_PREFIX: &str = "t:withdraw:";
@@ -16,18 +16,6 @@ const WITHDRAW_PREFIX: &str = "t:withdraw:";
 pub(super) enum Addition<'a> {
     Text(&'a str),
     File(&'a Upload),
-}
-
-/// The upload as a checked attachment: by its announced size first (a file too large is never
-/// downloaded), then by its bytes.
-pub(super) fn check_upload(upload: &Upload) -> Result<Attachment, AttachmentError> {
-    if upload
-        .declared_size
-        .is_some_and(|size| size > MAX_ATTACHMENT_BYTES as u64)
-    {
-        return Err(AttachmentError::TooLarge);
-    }
-    Attachment::parse(upload.bytes.clone())
 }
 
 impl<S: Stores> Engine<S> {
@@ -54,7 +42,7 @@ impl<S: Stores> Engine<S> {
             .map(|t| {
                 let what = self.kb.ticket_title(&t.category).unwrap_or(&t.category);
                 let date = t.created_at.get(..10).unwrap_or(&t.created_at);
-                if matches!(t.status.as_str(), "open" | "claimed" | "awaiting_user") {
+                if is_live(&t.status) {
                     buttons.push(Button::new(
                         format!("Add to {}", t.reference),
                         format!("{ADD_PREFIX}{}", t.reference),
@@ -148,7 +136,7 @@ impl<S: Stores> Engine<S> {
         };
         let (text, file) = match addition {
             Addition::Text(text) => (Some(text), None),
-            Addition::File(upload) => match check_upload(upload) {
+            Addition::File(upload) => match Attachment::from_upload(upload) {
                 Ok(attachment) => (None, Some(self.store.store_file(attachment).await?)),
                 Err(e) => {
                     if !asked {

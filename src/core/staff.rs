@@ -51,7 +51,7 @@ pub struct Change {
 
 /// The change an action makes on the ticket `reference`.
 pub fn change(reference: &str, action: &Action) -> Change {
-    const LIVE: &[&str] = &["open", "claimed", "awaiting_user"];
+    use super::ticket::LIVE_STATUSES as LIVE;
     match action {
         Action::Claim => Change {
             from: LIVE,
@@ -163,6 +163,25 @@ pub async fn act(
                 action.name()
             )
         }))
+}
+
+/// [`act`] for a chat adapter: what to tell the actor, whatever happened. (A storage failure is
+/// logged and answered with an apology.)
+pub async fn answer(
+    desk: &impl TicketDesk,
+    actor: &str,
+    is_staff: bool,
+    reference: &str,
+    action: Action,
+) -> String {
+    match act(desk, actor, is_staff, reference, action).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(refusal)) => format!("Not done: {refusal}."),
+        Err(e) => {
+            tracing::warn!(error = %e, "a staff action failed");
+            "Sorry, that failed on my side; please try again.".into()
+        }
+    }
 }
 
 /// A staff command typed in a staff chat: `/claim T-X`, `/reply T-X text`, `/info T-X text`,

@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::message::Sender;
 
+/// The statuses of a ticket still in the works (the rest: `resolved`, `closed`).
+pub const LIVE_STATUSES: &[&str] = &["open", "claimed", "awaiting_user"];
+
+pub fn is_live(status: &str) -> bool {
+    LIVE_STATUSES.contains(&status)
+}
+
 /// Largest attachment accepted, in bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
@@ -106,6 +113,18 @@ impl Attachment {
         }
         let media_type = sniff(&bytes).ok_or(AttachmentError::WrongType)?;
         Ok(Attachment { media_type, bytes })
+    }
+
+    /// A file a user sent: refused by its announced size first (a file too large is never
+    /// downloaded), then checked by its bytes.
+    pub fn from_upload(upload: &super::message::Upload) -> Result<Self, AttachmentError> {
+        if upload
+            .declared_size
+            .is_some_and(|size| size > MAX_ATTACHMENT_BYTES as u64)
+        {
+            return Err(AttachmentError::TooLarge);
+        }
+        Attachment::parse(upload.bytes.clone())
     }
 
     pub fn media_type(&self) -> &'static str {

@@ -506,14 +506,7 @@ impl Handler {
     ) -> String {
         let is_staff = self.staff_role.is_some_and(|r| roles.contains(&r));
         let actor = format!("{PLATFORM}:{user}");
-        match staff::act(self.engine.store(), &actor, is_staff, reference, action).await {
-            Ok(Ok(done)) => done,
-            Ok(Err(refusal)) => format!("Not done: {refusal}."),
-            Err(e) => {
-                warn!(error = %e, "a staff action failed");
-                "Sorry, that failed on my side; please try again.".into()
-            }
-        }
+        staff::answer(self.engine.store(), &actor, is_staff, reference, action).await
     }
 
     /// Opens (or finds) the user's DM, hands `content` to the core as said there, sends the
@@ -611,22 +604,22 @@ impl Delivery {
         ticket: i64,
         reference: &str,
     ) -> anyhow::Result<ChannelId> {
-        if let Some(thread) = self.store.thread_of(ticket, PLATFORM).await? {
-            return Ok(ChannelId::new(
-                thread.parse().context("a stored thread id")?,
-            ));
-        }
-        let thread = channel
-            .create_thread(
-                &self.http,
-                serenity::all::CreateThread::new(format!("Ticket {reference}"))
-                    .kind(serenity::all::ChannelType::PublicThread),
-            )
+        let id = self
+            .store
+            .thread_for(ticket, PLATFORM, || async {
+                let thread = channel
+                    .create_thread(
+                        &self.http,
+                        serenity::all::CreateThread::new(format!("Ticket {reference}"))
+                            .kind(serenity::all::ChannelType::PublicThread),
+                    )
+                    .await?;
+                i64::try_from(thread.id.get()).context("a thread id")
+            })
             .await?;
-        self.store
-            .set_thread(ticket, PLATFORM, &thread.id.get().to_string())
-            .await?;
-        Ok(thread.id)
+        Ok(ChannelId::new(
+            u64::try_from(id).context("a stored thread id")?,
+        ))
     }
 }
 

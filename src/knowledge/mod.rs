@@ -422,8 +422,16 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
         });
     }
     if kb.intents.is_empty() && problems.is_empty() {
+        // Named after the folder that was read (or the one file, when it has no folder).
+        let place = sources.first().map_or_else(
+            || PathBuf::from("knowledge"),
+            |(file, _)| match file.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => file.to_path_buf(),
+            },
+        );
         problems.push(Problem {
-            file: PathBuf::from("knowledge"),
+            file: place,
             line: None,
             message: "no intents found".into(),
         });

@@ -5,8 +5,8 @@
 use anyhow::Context;
 use sqlx::{Sqlite, Transaction};
 
-use super::Store;
 use super::tickets::attachment_path;
+use super::{Store, now, timestamp};
 use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
 use crate::core::{Reply, StoredFile};
 
@@ -14,10 +14,6 @@ use crate::core::{Reply, StoredFile};
 /// 5 minutes.
 fn backoff_seconds(attempts: i64) -> i64 {
     (2_i64 << attempts.clamp(0, 8)).min(300)
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A message the bot owes, due for delivery.
@@ -136,12 +132,17 @@ impl Store {
             .collect()
     }
 
-    /// The staff thread (forum topic, Discord thread) of a ticket on a platform, if made.
-    pub async fn thread_of(
+    /// The staff thread (forum topic, Discord thread) of a ticket on a platform: the one made
+    /// before, or a new one from `create` (its id), remembered for the ticket's next messages.
+    pub async fn thread_for<Fut>(
         &self,
         ticket_id: i64,
         platform: &str,
-    ) -> anyhow::Result<Option<String>> {
+        create: impl FnOnce() -> Fut,
+    ) -> anyhow::Result<i64>
+    where
+        Fut: std::future::Future<Output = anyhow::Result<i64>>,
+    {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ?",
         )
@@ -149,25 +150,17 @@ impl Store {
         .bind(platform)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(t,)| t))
-    }
-
-    pub async fn set_thread(
-        &self,
-        ticket_id: i64,
-        platform: &str,
-        thread: &str,
-    ) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO ticket_threads (ticket_id, platform, thread) VALUES (?, ?, ?)
-             ON CONFLICT (ticket_id, platform) DO UPDATE SET thread = excluded.thread",
-        )
-        .bind(ticket_id)
-        .bind(platform)
-        .bind(thread)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        if let Some((thread,)) = row {
+            return thread.parse().context("a stored thread id");
+        }
+        let thread = create().await?;
+        sqlx::query("INSERT INTO ticket_threads (ticket_id, platform, thread) VALUES (?, ?, ?)")
+            .bind(ticket_id)
+            .bind(platform)
+            .bind(thread.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(thread)
     }
 
     pub async fn delivered(&self, id: i64) -> anyhow::Result<()> {
@@ -190,7 +183,7 @@ impl Store {
                 .await?;
         let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
         sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
-            .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .bind(timestamp(next))
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -227,7 +220,7 @@ impl Store {
             .collect())
     }
 
-    async fn audit_in(
+    pub(super) async fn audit_in(
         tx: &mut Transaction<'_, Sqlite>,
         actor: &str,
         action: &str,
@@ -252,8 +245,7 @@ impl Store {
     /// Deletes the files of attachments whose ticket was resolved or closed more than `days`
     /// ago (a file shared with a live ticket stays); rows stay, marked purged; audited.
     pub async fn purge(&self, days: u32, actor: &str) -> anyhow::Result<PurgeReport> {
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let cutoff = timestamp(chrono::Utc::now() - chrono::Duration::days(i64::from(days)));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
@@ -357,14 +349,7 @@ impl Store {
                 .await?;
         }
         if let Some(file) = file {
-            sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(id)
-                .bind(&file.hash)
-                .bind(&file.media_type)
-                .bind(file.size as i64)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
+            self.insert_attachment(&mut tx, id, file, &at).await?;
         }
         sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, 'user', 'user_info', ?)")
             .bind(id)

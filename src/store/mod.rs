@@ -12,6 +12,15 @@ use sqlx::sqlite::{
 
 use crate::core::{Conversation, ConversationStore};
 
+/// Timestamps as the tables keep them: RFC 3339, UTC, milliseconds (so they sort as text).
+pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

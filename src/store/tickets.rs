@@ -180,6 +180,38 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
     })
 }
 
+impl Store {
+    /// Links a file kept by `store_file` to a ticket, inside `tx`. The file must be there: a
+    /// ticket never points at a missing file.
+    pub(super) async fn insert_attachment(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        ticket_id: i64,
+        file: &StoredFile,
+        at: &str,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            file.hash.len() == 64 && file.hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "attachment hash {:?} is not a BLAKE3 hash",
+            file.hash
+        );
+        anyhow::ensure!(
+            attachment_path(&self.files, &file.hash).exists(),
+            "attachment {} is not stored",
+            file.hash
+        );
+        sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(ticket_id)
+            .bind(&file.hash)
+            .bind(&file.media_type)
+            .bind(file.size as i64)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
 impl TicketStore for Store {
     async fn store_file(&self, file: Attachment) -> anyhow::Result<StoredFile> {
         let files = self.files.clone();
@@ -196,7 +228,7 @@ impl TicketStore for Store {
     }
 
     async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let now = super::now();
         let fields = serde_json::to_string(&ticket.fields)?;
         // IMMEDIATE: take the write lock before the first read, so the check for an earlier
         // ticket and the insert are one unit, and a busy database waits (busy_timeout) instead
@@ -232,25 +264,7 @@ impl TicketStore for Store {
             }
         };
         for file in &ticket.attachments {
-            // The file was written by `store_file`; a ticket never points at a missing file.
-            anyhow::ensure!(
-                file.hash.len() == 64 && file.hash.bytes().all(|b| b.is_ascii_hexdigit()),
-                "attachment hash {:?} is not a BLAKE3 hash",
-                file.hash
-            );
-            anyhow::ensure!(
-                attachment_path(&self.files, &file.hash).exists(),
-                "attachment {} is not stored",
-                file.hash
-            );
-            sqlx::query("INSERT INTO ticket_attachments (ticket_id, hash, media_type, size, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(id)
-                .bind(&file.hash)
-                .bind(&file.media_type)
-                .bind(file.size as i64)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+            self.insert_attachment(&mut tx, id, file, &now).await?;
         }
         for (seq, line) in ticket.transcript.iter().enumerate() {
             sqlx::query(

@@ -1,12 +1,8 @@
 //! Users as staff manage them: the block list, `/forget`, and the record of updates already
 //! taken from the platforms.
 
-use super::Store;
 use super::tickets::attachment_path;
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+use super::{Store, now, timestamp};
 
 impl Store {
     pub async fn blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
@@ -50,14 +46,14 @@ impl Store {
                 .await?
                 .rows_affected()
         };
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, ?, ?, ?, 1)",
+        Self::audit_in(
+            &mut tx,
+            actor,
+            if blocked { "block" } else { "unblock" },
+            None,
+            format!("{platform}:{user} {reason}").trim(),
+            true,
         )
-        .bind(now())
-        .bind(actor)
-        .bind(if blocked { "block" } else { "unblock" })
-        .bind(format!("{platform}:{user} {reason}").trim().to_string())
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(changed > 0)
@@ -67,19 +63,17 @@ impl Store {
     /// (a file another ticket still uses stays); live tickets are kept for staff.
     pub async fn forget_user(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let keys: Vec<(String,)> =
-            sqlx::query_as("SELECT key FROM conversations WHERE substr(key, 1, length(?)) = ?")
-                .bind(format!("{platform}:"))
-                .bind(format!("{platform}:"))
-                .fetch_all(&mut *tx)
-                .await?;
-        let suffix = format!(":{user}");
-        for (key,) in keys.iter().filter(|(k,)| k.ends_with(&suffix)) {
-            sqlx::query("DELETE FROM conversations WHERE key = ?")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // Conversation keys are `platform:chat:user` (`Sender::conversation_key`): compared by
+        // exact prefix and suffix (LIKE would ignore case and need escaping).
+        let (prefix, suffix) = (format!("{platform}:"), format!(":{user}"));
+        sqlx::query(
+            "DELETE FROM conversations
+             WHERE substr(key, 1, length(?1)) = ?1 AND substr(key, -length(?2)) = ?2",
+        )
+        .bind(&prefix)
+        .bind(&suffix)
+        .execute(&mut *tx)
+        .await?;
         let finished: Vec<(i64,)> = sqlx::query_as(
             "SELECT id FROM tickets WHERE platform = ? AND platform_user = ? AND status IN ('resolved', 'closed')",
         )
@@ -121,17 +115,18 @@ impl Store {
         .bind(user)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, detail, allowed) VALUES (?, ?, 'forget', ?, 1)",
+        Self::audit_in(
+            &mut tx,
+            &format!("{platform}:{user}"),
+            "forget",
+            None,
+            &format!(
+                "{} finished ticket(s) deleted, {} kept",
+                finished.len(),
+                kept.len()
+            ),
+            true,
         )
-        .bind(now())
-        .bind(format!("{platform}:{user}"))
-        .bind(format!(
-            "{} finished ticket(s) deleted, {} kept",
-            finished.len(),
-            kept.len()
-        ))
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         for hash in orphans {
@@ -142,28 +137,21 @@ impl Store {
 
     /// Marks an update as being handled. `false` if it was handled before (a redelivery after
     /// a restart): skip it. An update started but never finished (the process died while
-    /// handling it) is handled again.
+    /// handling it) is handled again. One statement: the insert, or the refresh of an
+    /// unfinished record; a finished record is left alone and nothing is written.
     pub async fn begin_update(&self, platform: &str, id: &str) -> anyhow::Result<bool> {
-        let done: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT finished_at FROM processed_updates WHERE platform = ? AND update_id = ?",
-        )
-        .bind(platform)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some((Some(_),)) = done {
-            return Ok(false);
-        }
-        sqlx::query(
+        let written = sqlx::query(
             "INSERT INTO processed_updates (platform, update_id, started_at) VALUES (?, ?, ?)
-             ON CONFLICT (platform, update_id) DO UPDATE SET started_at = excluded.started_at",
+             ON CONFLICT (platform, update_id) DO UPDATE SET started_at = excluded.started_at
+             WHERE processed_updates.finished_at IS NULL",
         )
         .bind(platform)
         .bind(id)
         .bind(now())
         .execute(&self.pool)
-        .await?;
-        Ok(true)
+        .await?
+        .rows_affected();
+        Ok(written > 0)
     }
 
     pub async fn finish_update(&self, platform: &str, id: &str) -> anyhow::Result<()> {
@@ -175,14 +163,18 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        // Old records go; Telegram keeps undelivered updates for at most a day.
-        sqlx::query("DELETE FROM processed_updates WHERE started_at < ?")
-            .bind(
-                (chrono::Utc::now() - chrono::Duration::days(7))
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            )
-            .execute(&self.pool)
-            .await?;
         Ok(())
+    }
+
+    /// Forgets updates older than a week (platforms never redeliver that late). Run by the
+    /// daily maintenance of `serve`, not per update.
+    pub async fn prune_updates(&self) -> anyhow::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM processed_updates WHERE started_at < ?")
+                .bind(timestamp(chrono::Utc::now() - chrono::Duration::days(7)))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 }

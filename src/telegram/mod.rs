@@ -351,26 +351,11 @@ impl Adapter {
     /// The question in a group message, if it is meant for the bot: a command, a mention of
     /// the bot, or a reply to one of its messages.
     fn addressed(&self, message: &Message, text: &str) -> Option<String> {
-        let mention = format!("@{}", self.username);
-        let lower = text.to_lowercase();
         let replied_to_bot = message
             .reply_to_message()
             .and_then(|m| m.from.as_ref())
             .is_some_and(|u| u.is_bot && u.username.as_deref() == Some(self.username.as_str()));
-        if let Some(command) = text.strip_prefix('/') {
-            let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
-            let (name, target) = name.split_once('@').unwrap_or((name, ""));
-            if !target.is_empty() && !target.eq_ignore_ascii_case(&self.username) {
-                return None;
-            }
-            return Some(format!("/{name} {rest}").trim().to_string());
-        }
-        if lower.contains(&mention.to_lowercase()) {
-            let start = lower.find(&mention.to_lowercase())?;
-            let cleaned = format!("{}{}", &text[..start], &text[start + mention.len()..]);
-            return Some(cleaned.trim().to_string());
-        }
-        replied_to_bot.then(|| text.to_string())
+        addressed_text(text, &self.username, replied_to_bot)
     }
 
     /// Downloads a file the user sent, unless it is over the core's limit (then only its size
@@ -432,35 +417,28 @@ impl Adapter {
 
     /// The staff group's forum topic for a ticket, made on first use.
     async fn topic(&self, chat: ChatId, ticket: i64, reference: &str) -> anyhow::Result<ThreadId> {
-        let store = self.engine.store();
-        if let Some(thread) = store.thread_of(ticket, PLATFORM).await? {
-            return Ok(ThreadId(MessageId(
-                thread.parse().context("a stored topic id")?,
-            )));
-        }
-        let topic = with_retry("createForumTopic", || {
-            self.bot
-                .create_forum_topic(chat, format!("Ticket {reference}"))
-        })
-        .await?;
-        store
-            .set_thread(ticket, PLATFORM, &topic.thread_id.0.0.to_string())
+        let id = self
+            .engine
+            .store()
+            .thread_for(ticket, PLATFORM, || async {
+                let topic = with_retry("createForumTopic", || {
+                    self.bot
+                        .create_forum_topic(chat, format!("Ticket {reference}"))
+                })
+                .await?;
+                Ok(i64::from(topic.thread_id.0.0))
+            })
             .await?;
-        Ok(topic.thread_id)
+        Ok(ThreadId(MessageId(
+            i32::try_from(id).context("a stored topic id")?,
+        )))
     }
 
     /// A staff action by the Telegram user `user`; what to tell them.
     async fn staff_act(&self, user: u64, reference: &str, action: staff::Action) -> String {
         let is_staff = self.staff_ids.contains(&user);
         let actor = format!("{PLATFORM}:{user}");
-        match staff::act(self.engine.store(), &actor, is_staff, reference, action).await {
-            Ok(Ok(done)) => done,
-            Ok(Err(refusal)) => format!("Not done: {refusal}."),
-            Err(e) => {
-                warn!(error = %e, "a staff action failed");
-                "Sorry, that failed on my side; please try again.".into()
-            }
-        }
+        staff::answer(self.engine.store(), &actor, is_staff, reference, action).await
     }
 
     /// One message through the core, "typing…" while it works, the replies sent.
@@ -604,6 +582,26 @@ where
     }
 }
 
+/// The question in a group message for the bot `username`: a command (not one for another
+/// bot), a text mentioning `@username` (without the mention), or any reply to the bot.
+fn addressed_text(text: &str, username: &str, replied_to_bot: bool) -> Option<String> {
+    if let Some(command) = text.strip_prefix('/') {
+        let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
+        let (name, target) = name.split_once('@').unwrap_or((name, ""));
+        if !target.is_empty() && !target.eq_ignore_ascii_case(username) {
+            return None;
+        }
+        return Some(format!("/{name} {rest}").trim().to_string());
+    }
+    // Usernames are ASCII: an ASCII-only lower-casing keeps every byte offset of `text`.
+    let mention = format!("@{}", username.to_ascii_lowercase());
+    if let Some(start) = text.to_ascii_lowercase().find(&mention) {
+        let cleaned = format!("{}{}", &text[..start], &text[start + mention.len()..]);
+        return Some(cleaned.trim().to_string());
+    }
+    replied_to_bot.then(|| text.to_string())
+}
+
 /// Network trouble, or a server error of the Bot API (teloxide keeps only the description of a
 /// 5xx answer, so it is recognised by it).
 fn transient(error: &RequestError) -> bool {
@@ -671,5 +669,34 @@ impl Deliver for Delivery {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_messages_addressed_to_the_bot() {
+        let bot = "Alumni_Bot";
+        assert_eq!(
+            addressed_text("@alumni_bot how do I reset?", bot, false).as_deref(),
+            Some("how do I reset?")
+        );
+        // Text whose lower case is longer than itself ("İ" → "i̇") before the mention.
+        assert_eq!(
+            addressed_text("İİİ @ALUMNI_BOT hi", bot, false).as_deref(),
+            Some("İİİ  hi")
+        );
+        assert_eq!(
+            addressed_text("/help@alumni_bot", bot, false).as_deref(),
+            Some("/help")
+        );
+        assert_eq!(addressed_text("/help@other_bot", bot, false), None);
+        assert_eq!(addressed_text("just chatting", bot, false), None);
+        assert_eq!(
+            addressed_text("thanks!", bot, true).as_deref(),
+            Some("thanks!")
+        );
     }
 }

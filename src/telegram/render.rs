@@ -37,7 +37,7 @@ fn inline(line: &str, out: &mut String) {
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
-        if c == '\\' && next.is_some_and(|n| "\\*[]()".contains(n)) {
+        if c == '\\' && next.is_some_and(crate::markup::is_special) {
             push_escaped(chars[i + 1], out);
             i += 2;
         } else if c == '*' && next == Some('*') {
@@ -79,28 +79,10 @@ fn push_escaped(c: char, out: &mut String) {
     }
 }
 
-/// `[label](url)` at `start`, with an http(s) URL: (label, url, index after).
+/// A markup link at `start` whose URL Telegram can open (http or https): (label, url, index after).
 fn link_at(chars: &[char], start: usize) -> Option<(String, String, usize)> {
-    let mut i = start + 1;
-    while i + 1 < chars.len() {
-        match chars[i] {
-            '\\' => i += 2,
-            ']' if chars[i + 1] == '(' => break,
-            ']' => return None,
-            _ => i += 1,
-        }
-    }
-    if i + 1 >= chars.len() {
-        return None;
-    }
-    let close = chars[i + 2..].iter().position(|c| *c == ')')? + i + 2;
-    let url: String = chars[i + 2..close].iter().collect();
-    if !(url.starts_with("https://") || url.starts_with("http://"))
-        || url.contains(char::is_whitespace)
-    {
-        return None;
-    }
-    Some((chars[start + 1..i].iter().collect(), url, close + 1))
+    crate::markup::link_at(chars, start)
+        .filter(|(_, url, _)| url.starts_with("https://") || url.starts_with("http://"))
 }
 
 /// The replies of one turn as Telegram messages (see [`crate::outgoing::pack`]).

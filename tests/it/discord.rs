@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alumni_bot::config;
-use alumni_bot::core::Engine;
-use alumni_bot::privacy::Pseudonymizer;
 use alumni_bot::store::Store;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -14,7 +12,7 @@ use tokio::sync::oneshot;
 use crate::fake_discord::{
     BOT_ID, CHANNEL, FakeDiscord, GUILD, TOKEN, buttons, content, dm_channel,
 };
-use crate::helpers::shipped;
+use crate::helpers::engine_with;
 
 struct Bot {
     fake: FakeDiscord,
@@ -48,15 +46,7 @@ impl Bot {
             .await
             .unwrap()
             .with_staff_places(places);
-        let (kb, matcher) = shipped();
-        let engine = Arc::new(
-            Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
-                alumni_bot::core::limits::Limits {
-                    messages_per_minute: 0,
-                    ..Default::default()
-                },
-            ),
-        );
+        let engine = Arc::new(engine_with(store.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::discord::run(engine, &settings, async {

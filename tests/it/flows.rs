@@ -572,13 +572,7 @@ impl alumni_bot::core::TicketStore for FlakyStore {
 
 #[tokio::test]
 async fn a_failed_save_after_filing_does_not_file_twice() {
-    let (kb, matcher) = crate::helpers::shipped();
-    let e = Engine::new(
-        kb,
-        matcher,
-        FlakyStore::default(),
-        alumni_bot::privacy::Pseudonymizer::from_secret("t"),
-    );
+    let e = crate::helpers::engine_with(FlakyStore::default());
     let from = Sender::private("test", "u1");
     let say = |text: &str| Inbound {
         from: from.clone(),
@@ -694,13 +688,7 @@ async fn a_file_announced_too_large_is_refused_without_its_bytes() {
 
 #[tokio::test]
 async fn a_disk_failing_the_id_copy_write_loses_nothing() {
-    let (kb, matcher) = crate::helpers::shipped();
-    let e = Engine::new(
-        kb,
-        matcher,
-        FlakyStore::default(),
-        alumni_bot::privacy::Pseudonymizer::from_secret("t"),
-    );
+    let e = crate::helpers::engine_with(FlakyStore::default());
     let from = Sender::private("test", "u1");
     let send = |content: Content| Inbound {
         from: from.clone(),

@@ -8,7 +8,7 @@ use alumni_bot::privacy::Pseudonymizer;
 use alumni_bot::store::Store;
 use proptest::prelude::*;
 
-use crate::helpers::{engine, say, shipped};
+use crate::helpers::{engine, engine_with, say, shipped};
 
 fn text(replies: &[Reply]) -> String {
     replies
@@ -48,8 +48,7 @@ async fn a_flood_gets_one_polite_slow_down_then_silence() {
 async fn blocked_users_are_ignored_and_blocking_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
-    let (kb, matcher) = shipped();
-    let e = Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t"));
+    let e = engine_with(store.clone());
     let from = Sender::private("telegram", "4242");
     let ask = || Inbound {
         from: from.clone(),
@@ -69,8 +68,7 @@ async fn blocked_users_are_ignored_and_blocking_is_audited() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (kb, matcher) = shipped();
-    let e = Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t"));
+    let e = engine_with(store.clone());
     assert!(e.handle(ask()).await.is_empty(), "blocked: no reply");
     let out = crate::helpers::bin()
         .arg("--db")
@@ -116,13 +114,7 @@ async fn open_tickets_per_user_are_capped() {
 async fn forget_deletes_what_it_can_and_says_what_it_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
-    let (kb, matcher) = shipped();
-    let e = Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
-        Limits {
-            messages_per_minute: 0,
-            ..Default::default()
-        },
-    );
+    let e = engine_with(store.clone());
     let from = Sender::private("telegram", "77");
     let say = |t: &str| {
         let e = &e;
@@ -152,6 +144,17 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
     .unwrap()
     .unwrap();
     say("I need to correct my records").await;
+    // Another user, and the same id on another platform: not theirs to forget.
+    for from in [
+        Sender::private("telegram", "177"),
+        Sender::private("discord", "77"),
+    ] {
+        e.handle(Inbound {
+            from,
+            content: Content::Text("hello".into()),
+        })
+        .await;
+    }
     let r = say("/forget").await;
     assert!(
         text(&r).contains("kept your open request(s)") && text(&r).contains(&references[1]),
@@ -170,6 +173,15 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
         Default::default(),
         "nothing of the conversation is kept"
     );
+    for other in ["telegram:177:177", "discord:77:77"] {
+        let kept = alumni_bot::core::ConversationStore::load(&store, other)
+            .await
+            .unwrap();
+        assert!(
+            kept.is_some_and(|c| !c.transcript.is_empty()),
+            "{other} kept"
+        );
+    }
 
     // Staff can do the same from the CLI for a user who asks them.
     drop(e);
@@ -205,7 +217,11 @@ proptest! {
 
     #[test]
     fn the_loader_reports_instead_of_panicking(yaml in "(intents|flows|synonyms|out_of_scope|  - |id: |step: |say: |choices|next: |[a-z_]{1,6}|:|\n|\\[|\\]|\\{|\\}|,| ){0,60}") {
-        let _ = alumni_bot::knowledge::load_sources(&[(std::path::Path::new("x.yaml"), yaml.as_str())]);
+        let file = std::path::Path::new("x.yaml");
+        if let Err(e) = alumni_bot::knowledge::load_sources(&[(file, yaml.as_str())]) {
+            prop_assert!(!e.problems.is_empty());
+            prop_assert!(e.problems.iter().all(|p| p.file == file && !p.message.is_empty()));
+        }
     }
 
     #[test]
@@ -269,8 +285,7 @@ async fn a_locked_database_gets_an_apology_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bot.db");
     let store = Store::open(&db).await.unwrap();
-    let (kb, matcher) = shipped();
-    let e = Engine::new(kb, matcher, store, Pseudonymizer::from_secret("t"));
+    let e = engine_with(store);
     let ask = || Inbound {
         from: Sender::private("telegram", "1"),
         content: Content::Text("how do I reset my password".into()),

@@ -27,18 +27,19 @@ pub fn shipped() -> (Arc<KnowledgeBase>, Arc<Matcher>) {
 }
 
 pub fn engine() -> Engine<MemoryStore> {
+    engine_with(MemoryStore::default())
+}
+
+/// The shipped knowledge base's engine on `store`. Tests type faster than people: no rate limit
+/// (it has its own test).
+pub fn engine_with<S: alumni_bot::core::Stores>(store: S) -> Engine<S> {
     let (kb, matcher) = shipped();
-    // Tests type faster than people: no rate limit here (it has its own test).
-    Engine::new(
-        kb,
-        matcher,
-        MemoryStore::default(),
-        Pseudonymizer::from_secret("test"),
+    Engine::new(kb, matcher, store, Pseudonymizer::from_secret("test")).with_limits(
+        alumni_bot::core::limits::Limits {
+            messages_per_minute: 0,
+            ..Default::default()
+        },
     )
-    .with_limits(alumni_bot::core::limits::Limits {
-        messages_per_minute: 0,
-        ..Default::default()
-    })
 }
 
 pub async fn send(engine: &Engine<MemoryStore>, user: &str, content: Content) -> Vec<Reply> {

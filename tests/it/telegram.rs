@@ -5,14 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alumni_bot::config;
-use alumni_bot::core::Engine;
-use alumni_bot::privacy::Pseudonymizer;
 use alumni_bot::store::Store;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::fake_telegram::{BOT_USERNAME, FakeTelegram, TOKEN, buttons_of, text_of};
-use crate::helpers::shipped;
+use crate::helpers::engine_with;
 
 pub struct Bot {
     pub fake: FakeTelegram,
@@ -47,15 +45,7 @@ impl Bot {
         };
         let db = dir.path().join("bot.db");
         let store = Store::open(&db).await.unwrap().with_staff_places(places);
-        let (kb, matcher) = shipped();
-        let engine = Arc::new(
-            Engine::new(kb, matcher, store.clone(), Pseudonymizer::from_secret("t")).with_limits(
-                alumni_bot::core::limits::Limits {
-                    messages_per_minute: 0,
-                    ..Default::default()
-                },
-            ),
-        );
+        let engine = Arc::new(engine_with(store.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::telegram::run(engine, &settings, async {
@@ -408,13 +398,7 @@ async fn an_update_redelivered_after_a_restart_is_not_answered_twice() {
     for round in 0..2 {
         let fake = FakeTelegram::start().await;
         let store = Store::open(&db).await.unwrap();
-        let (kb, matcher) = shipped();
-        let engine = Arc::new(Engine::new(
-            kb,
-            matcher,
-            store,
-            Pseudonymizer::from_secret("t"),
-        ));
+        let engine = Arc::new(engine_with(store));
         let settings = config::Telegram {
             token: Some(config::Secret::new(TOKEN)),
             api_url: Some(fake.url.clone()),
