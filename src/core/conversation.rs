@@ -1,6 +1,6 @@
 //! A user's conversation as data, and the trait through which it is kept.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
 
@@ -11,6 +11,7 @@ use super::ticket::{
     Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TooManyOpen, TranscriptLine,
     is_live,
 };
+use crate::knowledge::flow::Detail;
 
 /// Everything the core remembers of one conversation between two messages. It is saved after
 /// every message, so a restart resumes exactly here.
@@ -34,6 +35,35 @@ pub struct Conversation {
     /// The reference of the last ticket this conversation filed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_ticket: Option<String>,
+    /// The intent answered last, for follow-up questions, and how many messages ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub topic_age: u32,
+    /// What the user has told about themselves (when they activated, what they studied, a
+    /// renewed passport): flows choose by it instead of asking again.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub known: BTreeSet<Detail>,
+    /// Details of the message being handled that only it means ("turn off forwarding").
+    #[serde(skip)]
+    pub said_now: BTreeSet<Detail>,
+}
+
+/// A topic stays fresh for follow-ups this many messages after its answer.
+pub const TOPIC_TURNS: u32 = 3;
+
+impl Conversation {
+    /// The topic a follow-up question leans on, while it is fresh.
+    pub fn fresh_topic(&self) -> Option<&str> {
+        self.topic
+            .as_deref()
+            .filter(|_| self.topic_age < TOPIC_TURNS)
+    }
+
+    /// Details known from earlier messages and said in this one.
+    pub fn details(&self) -> BTreeSet<Detail> {
+        self.known.union(&self.said_now).copied().collect()
+    }
 }
 
 /// Where a user is in a flow, and what they have told it so far.

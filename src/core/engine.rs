@@ -15,6 +15,7 @@ use super::followup::Addition;
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
 use super::ticket::{Author, TicketStore, TranscriptLine};
+use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{Decision, Matcher, Outcome, normalize};
 use crate::privacy::Pseudonymizer;
@@ -73,6 +74,7 @@ impl<T: ConversationStore + TicketStore> Stores for T {}
 pub struct Engine<S> {
     pub(super) kb: Arc<KnowledgeBase>,
     pub(super) matcher: Arc<Matcher>,
+    followups: FollowupIndex,
     pub(super) store: S,
     pseudonyms: Pseudonymizer,
     /// One lock per conversation, so two messages of one user are handled in order while
@@ -82,10 +84,34 @@ pub struct Engine<S> {
     rate: RateLimiter,
 }
 
-/// One message being handled: who sent it and their pseudonym for logs.
+/// One message being handled: who sent it, their pseudonym for logs, and what the engine made
+/// of it.
 pub(super) struct Turn<'a> {
     pub from: &'a Sender,
     pub who: &'a str,
+    pub trace: Mutex<Trace>,
+}
+
+impl Turn<'_> {
+    pub fn note(&self, f: impl FnOnce(&mut Trace)) {
+        f(&mut self.trace.lock().expect("poisoned"));
+    }
+}
+
+/// What the engine made of one message: for measuring understanding (the conversation suite),
+/// and nothing the user sees.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Trace {
+    /// Intents answered or flows started for it; follow-ups as `topic#kind`.
+    pub answered: Vec<String>,
+    /// It got a "did you mean".
+    pub clarified: bool,
+    /// It got "I don't know about that".
+    pub fell_back: bool,
+    /// An on-topic follow-up the knowledge base cannot answer (said so, a person offered).
+    pub no_answer: bool,
+    /// Heard as frustrated.
+    pub frustrated: bool,
 }
 
 impl<S: Stores> Engine<S> {
@@ -96,6 +122,7 @@ impl<S: Stores> Engine<S> {
         pseudonyms: Pseudonymizer,
     ) -> Self {
         Engine {
+            followups: FollowupIndex::new(&kb),
             kb,
             matcher,
             store,
@@ -119,6 +146,11 @@ impl<S: Stores> Engine<S> {
     /// logged and the user gets an apology with a reference to quote; the conversation is then
     /// left as it was before the message, so trying again is safe.
     pub async fn handle(&self, inbound: Inbound) -> Vec<Reply> {
+        self.handle_traced(inbound).await.0
+    }
+
+    /// [`Engine::handle`], with what the engine made of the message.
+    pub async fn handle_traced(&self, inbound: Inbound) -> (Vec<Reply>, Trace) {
         let key = inbound.from.conversation_key();
         let who = self
             .pseudonyms
@@ -131,11 +163,14 @@ impl<S: Stores> Engine<S> {
             Verdict::Allow => {}
             Verdict::SlowDown => {
                 info!(user = who, "rate limited");
-                return vec![Reply::text(
-                    "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
-                )];
+                return (
+                    vec![Reply::text(
+                        "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
+                    )],
+                    Trace::default(),
+                );
             }
-            Verdict::Drop => return Vec::new(),
+            Verdict::Drop => return (Vec::new(), Trace::default()),
         }
         match self
             .store
@@ -145,9 +180,9 @@ impl<S: Stores> Engine<S> {
             Ok(false) => {}
             Ok(true) => {
                 info!(user = who, "blocked user ignored");
-                return Vec::new();
+                return (Vec::new(), Trace::default());
             }
-            Err(e) => return self.apology(&who, "block list", &e),
+            Err(e) => return (self.apology(&who, "block list", &e), Trace::default()),
         }
         let lock = {
             let mut locks = self.locks.lock().expect("poisoned");
@@ -160,11 +195,12 @@ impl<S: Stores> Engine<S> {
 
         let mut conversation = match self.store.load(&key).await {
             Ok(c) => c.unwrap_or_default(),
-            Err(e) => return self.apology(&who, "load", &e),
+            Err(e) => return (self.apology(&who, "load", &e), Trace::default()),
         };
         let turn = Turn {
             from: &inbound.from,
             who: &who,
+            trace: Mutex::new(Trace::default()),
         };
         let line = user_line(&conversation, &inbound.content);
         record(&mut conversation, Author::User, line);
@@ -173,7 +209,7 @@ impl<S: Stores> Engine<S> {
             .await
         {
             Ok(replies) => replies,
-            Err(e) => return self.apology(&who, "respond", &e),
+            Err(e) => return (self.apology(&who, "respond", &e), Trace::default()),
         };
         conversation.offered = replies
             .last()
@@ -193,16 +229,18 @@ impl<S: Stores> Engine<S> {
         let excess = conversation.transcript.len().saturating_sub(keep);
         conversation.transcript.drain(..excess);
         if let Err(e) = self.store.save(&key, &conversation).await {
-            return self.apology(&who, "save", &e);
+            return (self.apology(&who, "save", &e), Trace::default());
         }
-        replies
+        let trace = turn.trace.into_inner().expect("poisoned");
+        (replies, trace)
     }
 
     fn apology(&self, who: &str, stage: &str, error: &anyhow::Error) -> Vec<Reply> {
         let reference = short_reference();
         warn!(user = who, stage, reference, error = %error, "storage failed");
+        let email = &self.kb.contact.email;
         vec![Reply::text(format!(
-            "Sorry, something went wrong on my side. Please try again in a moment. If it keeps happening, contact alumni@ust.hk and quote reference **{reference}**."
+            "Sorry, something went wrong on my side. Please try again in a moment. If it keeps happening, contact **{email}** and quote reference **{reference}**."
         ))]
     }
 
@@ -264,9 +302,131 @@ impl<S: Stores> Engine<S> {
         if conversation.flow.is_some() {
             return self.flow_text(conversation, text, turn).await;
         }
-        let outcome = self.matcher.classify(text);
-        debug!(user = turn.who, decision = ?outcome.decision, intent = outcome.intent(), score = outcome.score(), "matched");
-        self.on_outcome(conversation, &outcome, turn).await
+        let reading = self.read(conversation, text);
+        self.on_reading(conversation, reading, turn).await
+    }
+
+    /// What a message says, in this conversation.
+    pub(super) fn read(&self, conversation: &mut Conversation, text: &str) -> Reading {
+        let reader = Reader {
+            kb: &self.kb,
+            matcher: &self.matcher,
+            followups: &self.followups,
+        };
+        let reading = reader.read(
+            text,
+            Context {
+                topic: conversation.fresh_topic(),
+            },
+        );
+        conversation.topic_age = conversation.topic_age.saturating_add(1);
+        // "not sure" answers a question just asked, never one still to come.
+        conversation.said_now = reading
+            .details
+            .iter()
+            .copied()
+            .filter(|d| *d != crate::knowledge::flow::Detail::NotSure)
+            .collect();
+        conversation
+            .known
+            .extend(reading.details.iter().filter(|d| d.is_lasting()));
+        reading
+    }
+
+    /// Replies to everything a message asked, in order; at most one flow, started last.
+    pub(super) async fn on_reading(
+        &self,
+        conversation: &mut Conversation,
+        reading: Reading,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        debug!(user = turn.who, parts = ?reading.parts, details = ?reading.details, "matched");
+        if reading.frustrated {
+            turn.note(|t| t.frustrated = true);
+            info!(user = turn.who, "frustrated: a person offered");
+            let mut replies = vec![Reply::text(
+                "I'm sorry this has been frustrating. Let me get you to a person at the alumni office.",
+            )];
+            replies.extend(self.open_intent(conversation, CONTACT_INTENT, turn).await?);
+            return Ok(replies);
+        }
+        let mut replies = Vec::new();
+        let mut flow: Option<String> = None;
+        for part in reading.parts {
+            match part {
+                Part::Intent(id) => {
+                    conversation.misunderstood = 0;
+                    if self.kb.flow_for_intent(&id).is_some() && flow.is_none() {
+                        flow = Some(id);
+                        continue;
+                    }
+                    replies.extend(self.open_intent(conversation, &id, turn).await?);
+                }
+                Part::FollowUp { topic, kind } => {
+                    conversation.misunderstood = 0;
+                    replies.extend(self.followup(conversation, &topic, &kind, turn));
+                }
+                Part::UnknownFollowUp { topic } => {
+                    turn.note(|t| t.no_answer = true);
+                    replies.push(self.no_more_about(&topic));
+                }
+                Part::Clarify(outcome) => {
+                    turn.note(|t| t.clarified = true);
+                    replies.push(self.did_you_mean(&outcome));
+                }
+                Part::Fallback => {
+                    turn.note(|t| t.fell_back = true);
+                    replies.extend(
+                        self.not_understood(conversation, "Sorry, I don't know about that."),
+                    );
+                }
+            }
+        }
+        if let Some(id) = flow {
+            replies.extend(self.open_intent(conversation, &id, turn).await?);
+        }
+        Ok(replies)
+    }
+
+    fn set_topic(&self, conversation: &mut Conversation, id: &str) {
+        if !understand::is_small_talk(id) {
+            conversation.topic = Some(id.to_string());
+            conversation.topic_age = 0;
+        }
+    }
+
+    /// The answer to a follow-up of `topic`, or an honest "the FAQ says no more".
+    fn followup(
+        &self,
+        conversation: &mut Conversation,
+        topic: &str,
+        kind: &str,
+        turn: &Turn<'_>,
+    ) -> Vec<Reply> {
+        let Some(intent) = self.kb.intent(topic) else {
+            return Vec::new();
+        };
+        conversation.topic_age = 0;
+        match intent.followups.get(kind) {
+            Some(answer) => {
+                turn.note(|t| t.answered.push(format!("{topic}#{kind}")));
+                vec![Reply::text(answer)]
+            }
+            None => {
+                turn.note(|t| t.no_answer = true);
+                vec![self.no_more_about(topic)]
+            }
+        }
+    }
+
+    /// An on-topic question the knowledge base has no answer to: said plainly, a person offered.
+    fn no_more_about(&self, topic: &str) -> Reply {
+        let title = self.kb.intent(topic).map_or(topic, |i| i.title.as_str());
+        let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
+        Reply::text(format!(
+            "The FAQ I answer from says nothing more about that (on **{title}**). The alumni office can tell you: email **{email}** or WhatsApp **{whatsapp}**, or I can pass your question to staff."
+        ))
+        .with_buttons(self.staff_button())
     }
 
     /// A typed number or label that picks one of the buttons just offered.
@@ -399,10 +559,7 @@ impl<S: Stores> Engine<S> {
                 self.open_intent(conversation, &outcome.candidates[0].intent, turn)
                     .await?
             }
-            Decision::Clarify => {
-                conversation.misunderstood = 0;
-                vec![self.did_you_mean(outcome)]
-            }
+            Decision::Clarify => vec![self.did_you_mean(outcome)],
             Decision::Fallback => {
                 self.not_understood(conversation, "Sorry, I don't know about that.")
             }
@@ -432,9 +589,11 @@ impl<S: Stores> Engine<S> {
         id: &str,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
+        turn.note(|t| t.answered.push(id.to_string()));
         if let Some(flow) = self.kb.flow_for_intent(id) {
             return self.start_flow(conversation, &flow.id, turn).await;
         }
+        self.set_topic(conversation, id);
         let mut replies = self.answer(id);
         if let Some(offer) = self.resume_offer(conversation) {
             replies.push(offer);
@@ -449,8 +608,9 @@ impl<S: Stores> Engine<S> {
     ) -> Vec<Reply> {
         conversation.misunderstood += 1;
         if conversation.misunderstood >= 2 {
+            let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
             let text = format!(
-                "{opening} I'm still not getting it, sorry. A person at the alumni office can help: email **alumni@ust.hk** or WhatsApp **(852) 6359 1911**, or I can open a ticket for you."
+                "{opening} I'm still not getting it, sorry. A person at the alumni office can help: email **{email}** or WhatsApp **{whatsapp}**, or I can open a ticket for you."
             );
             return vec![Reply::text(text).with_buttons(self.staff_button())];
         }

@@ -13,10 +13,12 @@ use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
 use super::ticket::{NewTicket, TicketStore, TooManyOpen};
+use super::understand::details;
 use super::validate;
-use crate::knowledge::flow::{Action, Flow, Kind, Step};
+use crate::knowledge::flow::{Action, Choice, Detail, Flow, Kind, Step};
 use crate::markup;
 use crate::matcher::Decision;
+use crate::matcher::normalize::tokenize;
 
 const FLOW_PREFIX: &str = "f:";
 const RESUME: &str = "flow:resume";
@@ -124,8 +126,22 @@ impl<S: Stores> Engine<S> {
         }
         debug!(user = turn.who, flow = flow.id, "flow started");
         conversation.misunderstood = 0;
-        conversation.flow = Some(new_run(flow));
-        replies.extend(self.advance(conversation, &flow.start().id, turn).await?);
+        let mut run = new_run(flow);
+        // The first message may already say where to begin ("my passport was renewed").
+        let details = conversation.details();
+        let mut at = flow.start().id.clone();
+        if let Some(entry) = flow.entries.iter().find(|e| details.contains(&e.when)) {
+            debug!(
+                user = turn.who,
+                flow = flow.id,
+                step = entry.step,
+                "entered by detail"
+            );
+            run.history.push(at);
+            at = entry.step.clone();
+        }
+        conversation.flow = Some(run);
+        replies.extend(self.advance(conversation, &at, turn).await?);
         Ok(replies)
     }
 
@@ -166,6 +182,7 @@ impl<S: Stores> Engine<S> {
         let mut replies = Vec::new();
         let mut at = step_id.to_string();
         for _ in 0..MAX_CHAIN {
+            let details = conversation.details();
             let Some(run) = conversation.flow.as_mut() else {
                 break;
             };
@@ -179,6 +196,20 @@ impl<S: Stores> Engine<S> {
                 Action::Next(next) => {
                     replies.extend(step.say.as_deref().map(Reply::text));
                     at = next.clone();
+                }
+                Action::Choices(options) if let Some(i) = chosen_by_details(options, &details) => {
+                    // Already told: say what was understood instead of asking.
+                    replies.extend(step.say.as_deref().map(Reply::text));
+                    replies.push(Reply::text(format!(
+                        "From what you said: **{}**.",
+                        options[i].label
+                    )));
+                    if let Some(field) = &step.field {
+                        run.fields
+                            .insert(field.name.clone(), options[i].label.clone());
+                    }
+                    run.history.push(at);
+                    at = options[i].goto.clone();
                 }
                 action if action.waits() => {
                     run.step = at;
@@ -194,8 +225,9 @@ impl<S: Stores> Engine<S> {
                         Err(e) => match e.downcast_ref::<TooManyOpen>() {
                             Some(TooManyOpen(live)) => {
                                 info!(user = turn.who, live, "ticket cap");
+                                let email = &self.kb.contact.email;
                                 replies.push(Reply::text(format!(
-                                    "You already have {live} open requests with the alumni office, the most I can keep at once. Staff will answer them; you can add to one with /status, or write to **alumni@ust.hk**."
+                                    "You already have {live} open requests with the alumni office, the most I can keep at once. Staff will answer them; you can add to one with /status, or write to **{email}**."
                                 )));
                                 self.finish(conversation);
                                 return Ok(replies);
@@ -247,6 +279,7 @@ impl<S: Stores> Engine<S> {
 
     fn finish(&self, conversation: &mut Conversation) {
         conversation.flow = None;
+        conversation.said_now.clear();
         conversation.misunderstood = 0;
         conversation.transcript.clear();
     }
@@ -491,11 +524,30 @@ impl<S: Stores> Engine<S> {
         text: &str,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
-        let Some((_, step)) = self.position(conversation) else {
+        let Some((flow, step)) = self.position(conversation) else {
             self.finish(conversation);
             let outcome = self.matcher.classify(text);
             return self.on_outcome(conversation, &outcome, turn).await;
         };
+        // A change of mind, in the user's own words, at any step: never kept as an answer.
+        if let Some(rest) = change_of_mind(text) {
+            if let Some(question) = rest
+                && let Some(replies) = self.side_question(conversation, &question, turn).await?
+            {
+                return Ok(replies);
+            }
+            debug!(user = turn.who, flow = flow.id, "change of mind");
+            return Ok(vec![
+                Reply::text(format!(
+                    "Do you want to stop **{}**? Nothing has been sent.",
+                    flow.title
+                ))
+                .with_buttons(vec![
+                    Button::new("Yes, stop it", STOP),
+                    Button::new("No, go on", RESUME),
+                ]),
+            ]);
+        }
         match &step.action {
             Action::Ask {
                 kind: Kind::File, ..
@@ -511,11 +563,22 @@ impl<S: Stores> Engine<S> {
             Action::Ask { kind, hint, next } => {
                 let this_year = chrono::Utc::now().year();
                 let looks_like_question = looks_like_question(text);
-                if looks_like_question
-                    && *kind != Kind::Text
-                    && let Some(replies) = self.side_question(conversation, text, turn).await?
-                {
-                    return Ok(replies);
+                if *kind != Kind::Message && (looks_like_question || is_remark(text)) {
+                    if let Some(replies) = self.side_question(conversation, text, turn).await? {
+                        return Ok(replies);
+                    }
+                    // A question or remark is not a value: say so, keep nothing.
+                    let label = step
+                        .field
+                        .as_ref()
+                        .map_or("the answer", |f| f.label.as_str());
+                    return Ok(self.refuse(
+                        conversation,
+                        &format!(
+                            "That reads like a question or a remark rather than **{}**, so I haven't kept it. Please type it, or **help** for what you can do here.",
+                            markup::escape(&label.to_lowercase())
+                        ),
+                    ));
                 }
                 match validate::validate(*kind, text, this_year) {
                     Ok(value) => {
@@ -526,8 +589,7 @@ impl<S: Stores> Engine<S> {
                         self.go(conversation, next.clone(), turn).await
                     }
                     Err(reason) => {
-                        if !looks_like_question
-                            && *kind != Kind::Text
+                        if !matches!(kind, Kind::Text | Kind::Message)
                             && let Some(replies) =
                                 self.side_question(conversation, text, turn).await?
                         {
@@ -540,6 +602,12 @@ impl<S: Stores> Engine<S> {
             }
             action => {
                 if let Some(answer) = typed_answer(action, text) {
+                    return self.apply(conversation, answer, turn).await;
+                }
+                if let Action::Choices(options) = action
+                    && let Some(i) = chosen_by_details(options, &details::extract(text, true))
+                {
+                    let answer = Answer::Choice(i);
                     return self.apply(conversation, answer, turn).await;
                 }
                 if let Some(replies) = self.side_question(conversation, text, turn).await? {
@@ -592,6 +660,7 @@ impl<S: Stores> Engine<S> {
             Decision::Answer if outcome.intent() != own_intent.as_deref() => {
                 debug!(user = turn.who, intent = outcome.intent(), "side question");
                 let id = outcome.candidates[0].intent.clone();
+                turn.note(|t| t.answered.push(id.clone()));
                 // A flow's intent answered in words here: the user stays in this flow.
                 let mut replies = self.answer(&id);
                 replies.extend(self.resume_offer(conversation));
@@ -693,39 +762,256 @@ fn new_run(flow: &Flow) -> FlowRun {
     }
 }
 
-/// Typed words that answer a waiting step without its buttons: "yes", "no", "send", "edit", or a
-/// choice's first word ("name" for "Name on my record").
+/// The one choice whose `when` the known details satisfy, if exactly one does.
+fn chosen_by_details(
+    options: &[Choice],
+    details: &std::collections::BTreeSet<Detail>,
+) -> Option<usize> {
+    let mut matching = options
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.when.iter().any(|d| details.contains(d)));
+    let (i, _) = matching.next()?;
+    matching.next().is_none().then_some(i)
+}
+
+/// Whether a typed reply says yes / no, in the ways people do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum YesNo {
+    Yes,
+    No,
+}
+
+fn yes_or_no(words: &[String]) -> Option<YesNo> {
+    if words.is_empty() || words.len() > 8 {
+        return None;
+    }
+    let text = format!(" {} ", words.join(" "));
+    let has = |p: &str| text.contains(&format!(" {p} "));
+    const NO: [&str; 22] = [
+        "no",
+        "n",
+        "nope",
+        "nah",
+        "not",
+        "still",
+        "never",
+        "fail",
+        "failed",
+        "fails",
+        "broken",
+        "doesnt",
+        "didnt",
+        "nothing",
+        "same",
+        "error",
+        "negative",
+        "cannot",
+        "wrong",
+        "worse",
+        "unfortunately",
+        "唔",
+    ];
+    const YES: [&str; 22] = [
+        "yes",
+        "y",
+        "yeah",
+        "yea",
+        "yep",
+        "yup",
+        "ok",
+        "okay",
+        "sure",
+        "solved",
+        "worked",
+        "works",
+        "working",
+        "fixed",
+        "great",
+        "perfect",
+        "done",
+        "correct",
+        "right",
+        "thanks",
+        "thank",
+        "affirmative",
+    ];
+    let no = words.iter().any(|w| NO.contains(&w.as_str()))
+        || has("does not")
+        || has("did not")
+        || has("no luck")
+        || has("same problem");
+    let yes = words.iter().any(|w| YES.contains(&w.as_str()))
+        || has("that did it")
+        || has("all good")
+        || has("got in");
+    match (yes, no) {
+        (true, false) => Some(YesNo::Yes),
+        (false, true) => Some(YesNo::No),
+        // "no it did not work" / "yes still broken": the first word decides.
+        (true, true) => match words[0].as_str() {
+            w if NO.contains(&w) => Some(YesNo::No),
+            "not" | "still" => Some(YesNo::No),
+            _ if has("not working") || has("still") => Some(YesNo::No),
+            _ => Some(YesNo::Yes),
+        },
+        (false, false) => None,
+    }
+}
+
+/// Typed words that answer a waiting step without its buttons: yes and no in their usual forms,
+/// "send", "edit", "the first one", or the words of a choice's label.
 fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
-    let words = crate::matcher::normalize::tokenize(text);
+    if looks_like_question(text) && tokenize(text).len() > 3 {
+        return None;
+    }
+    let words = tokenize(text);
     let first = words.first()?.as_str();
-    let yes = matches!(
-        first,
-        "yes" | "y" | "yeah" | "yep" | "yup" | "ok" | "okay" | "sure" | "solved" | "worked"
-    ) || words.join(" ") == "it worked";
-    let no = matches!(first, "no" | "n" | "nope" | "nah" | "not") || words.join(" ") == "still not";
     match action {
-        Action::Solved { .. } if yes && words.len() <= 4 => Some(Answer::Yes),
-        Action::Solved { .. } if no && words.len() <= 4 => Some(Answer::No),
+        Action::Solved { .. } => yes_or_no(&words).map(|a| match a {
+            YesNo::Yes => Answer::Yes,
+            YesNo::No => Answer::No,
+        }),
         Action::Confirm { .. } => match first {
-            "send" | "submit" | "confirm" | "correct" | "yes" | "y" if words.len() <= 3 => {
+            "send" | "submit" | "confirm" | "correct" | "yes" | "y" | "ok" | "okay"
+                if words.len() <= 4 =>
+            {
                 Some(Answer::Send)
             }
-            "edit" | "change" | "fix" if words.len() <= 3 => Some(Answer::Edit),
+            "edit" | "change" | "fix" if words.len() <= 4 => Some(Answer::Edit),
             _ => None,
         },
-        Action::Choices(options) => {
-            let typed = words.join(" ");
-            options
-                .iter()
-                .position(|c| {
-                    let label = crate::matcher::normalize::tokenize(&c.label);
-                    label.join(" ") == typed
-                        || (words.len() == 1 && label.first().is_some_and(|w| w == first))
-                })
-                .map(Answer::Choice)
-        }
+        Action::Choices(options) => typed_choice(options, &words).map(Answer::Choice),
         _ => None,
     }
+}
+
+/// A choice named in words: its label, an ordinal ("the first one", "2nd"), a yes/no for labels
+/// that start so, or the one label sharing the most words with the reply.
+fn typed_choice(options: &[Choice], words: &[String]) -> Option<usize> {
+    let typed = words.join(" ");
+    let labels: Vec<Vec<String>> = options.iter().map(|c| tokenize(&c.label)).collect();
+    if let Some(i) = labels.iter().position(|l| l.join(" ") == typed) {
+        return Some(i);
+    }
+    if words.len() <= 4 {
+        let ordinal = words.iter().find_map(|w| match w.as_str() {
+            "first" | "1st" => Some(0),
+            "second" | "2nd" => Some(1),
+            "third" | "3rd" => Some(2),
+            "fourth" | "4th" => Some(3),
+            "last" => Some(options.len() - 1),
+            _ => None,
+        });
+        if let Some(i) = ordinal.filter(|&i| i < options.len()) {
+            return Some(i);
+        }
+    }
+    if let Some(answer) = yes_or_no(words) {
+        let lead = match answer {
+            YesNo::Yes => "yes",
+            YesNo::No => "no",
+        };
+        let starting: Vec<usize> = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.first().is_some_and(|w| w == lead))
+            .map(|(i, _)| i)
+            .collect();
+        if let [i] = starting[..] {
+            return Some(i);
+        }
+    }
+    // The label sharing the most meaningful words, when one clearly does.
+    const SMALL: [&str; 14] = [
+        "i", "a", "the", "my", "it", "is", "was", "to", "of", "with", "s", "am", "an", "one",
+    ];
+    let meaningful: Vec<&String> = words
+        .iter()
+        .filter(|w| !SMALL.contains(&w.as_str()))
+        .collect();
+    if meaningful.is_empty() || words.len() > 8 {
+        return None;
+    }
+    let mut scores: Vec<(usize, usize)> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, meaningful.iter().filter(|w| l.contains(w)).count()))
+        .collect();
+    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
+    match scores[..] {
+        [(i, best), (_, second), ..] if best > 0 && best > second => Some(i),
+        [(i, best)] if best > 0 => Some(i),
+        _ => None,
+    }
+}
+
+/// "forget it", "no thanks, cancel that", "hang on, wrong topic: how do I ...": the user leaves
+/// what they were doing. Returns what follows the change of mind, when it is a question.
+fn change_of_mind(text: &str) -> Option<Option<String>> {
+    const MARKERS: [&str; 20] = [
+        "forget it",
+        "never mind",
+        "nevermind",
+        "cancel that",
+        "cancel this",
+        "cancel it",
+        "no thanks",
+        "no thank you",
+        "changed my mind",
+        "change of mind",
+        "wrong topic",
+        "hang on",
+        "hold on",
+        "do not want to",
+        "do not want this",
+        "not now",
+        "leave it",
+        "stop this",
+        "i give up",
+        "abort",
+    ];
+    let words = tokenize(text);
+    let head = words.iter().take(6).cloned().collect::<Vec<_>>().join(" ");
+    let head = format!(" {head} ");
+    let marker = MARKERS.iter().find(|m| head.contains(&format!(" {m} ")))?;
+    // What comes after the marker's last word, in the original text.
+    let last = marker.split(' ').next_back().unwrap_or(marker);
+    // ASCII lower case keeps byte offsets, so the index is one of `text` too.
+    let lower = text.to_ascii_lowercase();
+    let after = lower
+        .find(last)
+        .map(|i| &text[(i + last.len()).min(text.len())..])
+        .unwrap_or("");
+    let after = after.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let question = (tokenize(after).len() >= 3).then(|| after.to_string());
+    Some(question)
+}
+
+/// Replies that are about the question, not an answer to it: "I don't know", "why?", "skip".
+fn is_remark(text: &str) -> bool {
+    let words = tokenize(text).join(" ");
+    matches!(
+        words.as_str(),
+        "i do not know"
+            | "do not know"
+            | "dunno"
+            | "idk"
+            | "no idea"
+            | "not sure"
+            | "why"
+            | "what for"
+            | "skip"
+            | "pass"
+            | "none"
+            | "n a"
+            | "later"
+            | "whatever"
+            | "ok"
+            | "okay"
+            | "yes"
+            | "no"
+    )
 }
 
 /// Whether a free-text answer reads as a question to the bot rather than a value.

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod message;
 pub mod staff;
 pub mod ticket;
+pub mod understand;
 pub mod validate;
 
 pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, MemoryTicket};

@@ -13,7 +13,7 @@ pub const MAX_TEXT_CHARS: usize = 2_000;
 pub fn validate(kind: Kind, text: &str, this_year: i32) -> Result<String, String> {
     let text = text.trim();
     match kind {
-        Kind::Text => text_value(text),
+        Kind::Text | Kind::Message => text_value(text),
         Kind::Name => name(text),
         Kind::Email => email(text),
         Kind::Year => year(text, this_year),

@@ -25,6 +25,52 @@ pub struct Flow {
     pub intent: Option<String>,
     /// In order; the first is the start.
     pub steps: Vec<Step>,
+    /// Where to start instead of the first step when the user's first message already says
+    /// something: the first entry whose detail is known wins.
+    pub entries: Vec<Entry>,
+}
+
+/// A detail a user can give in their own words, before or instead of pressing a choice:
+/// what flows can declare on `entries` and on `choices` (`when:`). The core reads them out of
+/// messages (`core::understand::details`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// "I set my account up in 2011", "before 2014".
+    #[serde(rename = "activated_before_2014")]
+    ActivatedBefore2014,
+    /// "I activated it in 2016", "after march 2014".
+    #[serde(rename = "activated_after_2014")]
+    ActivatedAfter2014,
+    /// "I was an exchange student".
+    ExchangeStudent,
+    /// "I did a short course".
+    ShortCourse,
+    /// "I was a visiting scholar".
+    VisitingScholar,
+    /// "My passport was renewed".
+    PassportRenewed,
+    /// "How do I turn off forwarding".
+    StopForwarding,
+    /// "I'm not sure", "I don't remember".
+    NotSure,
+}
+
+impl Detail {
+    /// Whether the detail is about the user and stays true for the conversation (when they
+    /// activated, what they studied), rather than about this one message ("not sure", "turn off
+    /// forwarding").
+    pub fn is_lasting(self) -> bool {
+        !matches!(self, Detail::NotSure | Detail::StopForwarding)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub when: Detail,
+    pub step: String,
 }
 
 impl Flow {
@@ -66,6 +112,39 @@ pub struct Step {
     /// Where the user's answer is kept, for `ask` and (optionally) `choices`.
     pub field: Option<Field>,
     pub action: Action,
+}
+
+impl Step {
+    /// Everything this step says: its text, choice labels and hint.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        let labels: &[Choice] = match &self.action {
+            Action::Choices(options) => options,
+            _ => &[],
+        };
+        let hint = match &self.action {
+            Action::Ask { hint, .. } => hint.as_deref(),
+            _ => None,
+        };
+        self.say
+            .as_deref()
+            .into_iter()
+            .chain(labels.iter().map(|c| c.label.as_str()))
+            .chain(hint)
+    }
+
+    /// The same texts, to fill in placeholders.
+    pub(super) fn texts_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        let (labels, hint): (&mut [Choice], Option<&mut String>) = match &mut self.action {
+            Action::Choices(options) => (options.as_mut_slice(), None),
+            Action::Ask { hint, .. } => (&mut [], hint.as_mut()),
+            _ => (&mut [], None),
+        };
+        self.say
+            .as_mut()
+            .into_iter()
+            .chain(labels.iter_mut().map(|c| &mut c.label))
+            .chain(hint)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,14 +211,19 @@ impl Action {
 pub struct Choice {
     pub label: String,
     pub goto: String,
+    /// Chosen without asking when the user has already said one of these.
+    pub when: Vec<Detail>,
 }
 
 /// What an `ask` step accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    /// Any non-empty text (a description).
+    /// A short value in words (a degree, what is wrong): a question or a remark is not taken
+    /// as one.
     Text,
+    /// A message for staff, kept verbatim: questions included.
+    Message,
     /// A person's name: letters, spaces and the punctuation names have.
     Name,
     Email,
@@ -159,6 +243,15 @@ pub(super) struct FlowDoc {
     #[serde(default)]
     pub intent: Option<String>,
     pub steps: Vec<StepDoc>,
+    #[serde(default)]
+    pub entries: Vec<EntryDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EntryDoc {
+    when: Detail,
+    step: String,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +289,8 @@ pub(super) struct StepDoc {
 struct ChoiceDoc {
     label: String,
     goto: String,
+    #[serde(default)]
+    when: Vec<Detail>,
 }
 
 #[derive(Deserialize)]
@@ -296,6 +391,7 @@ pub(super) fn build(doc: FlowDoc) -> (Option<Flow>, Vec<FlowProblem>) {
                         .map(|c| Choice {
                             label: c.label.trim().to_string(),
                             goto: c.goto.clone(),
+                            when: c.when.clone(),
                         })
                         .collect(),
                 ))
@@ -379,7 +475,23 @@ pub(super) fn build(doc: FlowDoc) -> (Option<Flow>, Vec<FlowProblem>) {
         title: doc.title.trim().to_string(),
         intent: doc.intent,
         steps,
+        entries: doc
+            .entries
+            .into_iter()
+            .map(|e| Entry {
+                when: e.when,
+                step: e.step,
+            })
+            .collect(),
     };
+    for entry in &flow.entries {
+        if flow.step(&entry.step).is_none() {
+            problems.push(FlowProblem {
+                step: None,
+                message: format!("an entry goes to unknown step `{}`", entry.step),
+            });
+        }
+    }
     problems.extend(check_graph(&flow));
     (Some(flow), problems)
 }

@@ -5,6 +5,7 @@
 //! is strict and reports *every* problem it finds, each with its file and line, so one run of
 //! `alumni-bot kb check` shows all there is to fix; the bot refuses to start on any.
 
+pub mod facts;
 pub mod flow;
 mod locate;
 
@@ -31,6 +32,18 @@ pub struct Intent {
     pub answer: String,
     /// Intents worth offering after this one.
     pub related: Vec<String>,
+    /// Answers to follow-up questions about this answer, by follow-up kind ("is there a link
+    /// for that?" → `link`). A kind without an answer here is answered honestly: the FAQ says
+    /// no more, and a person is offered.
+    pub followups: BTreeMap<String, String>,
+}
+
+/// A kind of follow-up question that leans on the answer just given ("is there a link for
+/// that?", "does that work on a Mac too?"): examples once, answers per intent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowupKind {
+    pub id: String,
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,7 +52,39 @@ pub struct KnowledgeBase {
     pub synonyms: BTreeMap<String, Vec<String>>,
     pub out_of_scope: Vec<String>,
     pub flows: Flows,
+    /// The alumni office's contact details: the one place they are written.
+    pub contact: Contact,
+    /// Facts of the bot's own procedure allowed beside the FAQ's (see [`facts`]).
+    pub own_facts: Vec<String>,
+    /// Everything the bot says from this knowledge base, with where it is written.
+    pub statements: Vec<Statement>,
+    pub followup_kinds: Vec<FollowupKind>,
 }
+
+/// How to reach the alumni office. Texts say `{email}` and `{whatsapp}`; the loader fills them in.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub email: String,
+    pub whatsapp: String,
+}
+
+/// A text the bot says, as written in the knowledge base (placeholders not yet filled in), with
+/// the line where its entry starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub text: String,
+}
+
+/// Placeholders texts may use, filled in at load.
+const PLACEHOLDERS: [&str; 2] = ["email", "whatsapp"];
+/// Filled in by the engine when a ticket is filed.
+const REFERENCE: &str = "reference";
+
+/// Where the FAQ's own text is kept, relative to the knowledge folder.
+pub const SOURCE_FILE: &str = "source/alumni-email-faq.txt";
 
 impl KnowledgeBase {
     pub fn intent(&self, id: &str) -> Option<&Intent> {
@@ -137,6 +182,19 @@ struct FileDoc {
     out_of_scope: Vec<String>,
     #[serde(default)]
     flows: Vec<FlowDoc>,
+    #[serde(default)]
+    contact: Option<Contact>,
+    #[serde(default)]
+    own_facts: Vec<String>,
+    #[serde(default)]
+    followup_kinds: Vec<FollowupKindDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowupKindDoc {
+    id: String,
+    examples: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +206,8 @@ struct IntentDoc {
     answer: String,
     #[serde(default)]
     related: Vec<String>,
+    #[serde(default)]
+    followups: BTreeMap<String, String>,
 }
 
 /// Reads and checks every YAML file below `dir`.
@@ -178,13 +238,58 @@ pub fn load(dir: &Path) -> Result<KnowledgeBase, LoadError> {
         .map(|(p, t)| (p.as_path(), t.as_str()))
         .collect();
     match load_sources(&sources) {
-        Ok(kb) if problems.is_empty() => Ok(kb),
-        Ok(_) => Err(LoadError { problems }),
+        Ok(kb) => {
+            let faq = dir.join(SOURCE_FILE);
+            if let Ok(faq_text) = std::fs::read_to_string(&faq) {
+                problems.extend(unsupported_facts(&kb, &faq_text, &sources));
+            }
+            if problems.is_empty() {
+                Ok(kb)
+            } else {
+                Err(LoadError { problems })
+            }
+        }
         Err(e) => {
             problems.extend(e.problems);
             Err(LoadError { problems })
         }
     }
+}
+
+/// Every fact the bot says that the FAQ does not, and that is not one of the knowledge base's
+/// own facts: at the line where the fact is written.
+pub fn unsupported_facts(kb: &KnowledgeBase, faq: &str, sources: &[(&Path, &str)]) -> Vec<Problem> {
+    let source = facts::Source::new(faq);
+    let mut problems = Vec::new();
+    for statement in &kb.statements {
+        for fact in facts::extract(&statement.text) {
+            if source.supports(&fact) || facts::allowed(&kb.own_facts, &fact) {
+                continue;
+            }
+            let text = sources
+                .iter()
+                .find(|(p, _)| *p == statement.file)
+                .map_or("", |(_, t)| t);
+            let from = statement.line.unwrap_or(1).saturating_sub(1);
+            let line = text
+                .lines()
+                .enumerate()
+                .skip(from)
+                .find(|(_, l)| l.contains(&fact.written))
+                .map(|(i, _)| i + 1)
+                .or(statement.line);
+            problems.push(Problem {
+                file: statement.file.clone(),
+                line,
+                message: format!(
+                    "the {} `{}` is not in the FAQ ({SOURCE_FILE}); if it is the bot's own, list it under `own_facts`",
+                    fact.kind.name(),
+                    fact.written
+                ),
+            });
+        }
+    }
+    problems
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -210,6 +315,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
     // Where each flow was defined, and what its steps hand off to or start from.
     let mut flows_at: HashMap<String, (PathBuf, Option<usize>)> = HashMap::new();
     let mut flow_links: Vec<(PathBuf, Option<usize>, String, FlowLink)> = Vec::new();
+    let mut followup_refs: Vec<(PathBuf, Option<usize>, String, String)> = Vec::new();
 
     for &(file, text) in sources {
         let mut report = |line: Option<usize>, message: String| {
@@ -232,6 +338,46 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             }
         };
         let locate = Locator::new(text);
+        let mut say = |line: Option<usize>, text: &str| {
+            kb.statements.push(Statement {
+                file: file.to_path_buf(),
+                line,
+                text: text.to_string(),
+            })
+        };
+
+        if let Some(contact) = doc.contact {
+            let line = locate.key("contact", 0);
+            if kb.contact != Contact::default() {
+                report(
+                    line,
+                    "`contact` is given twice; keep it in one place".into(),
+                );
+            }
+            if contact.email.trim().is_empty() || contact.whatsapp.trim().is_empty() {
+                report(line, "`contact` needs an `email` and a `whatsapp`".into());
+            }
+            say(locate.key("email", 0), &contact.email);
+            say(locate.key("whatsapp", 0), &contact.whatsapp);
+            kb.contact = contact;
+        }
+        kb.own_facts.extend(doc.own_facts);
+        for kind in doc.followup_kinds {
+            let line = locate.id_after(&kind.id, 0);
+            if kind.examples.iter().all(|e| e.trim().is_empty()) {
+                report(
+                    line,
+                    format!("follow-up kind `{}`: there are no examples", kind.id),
+                );
+            }
+            if kb.followup_kinds.iter().any(|k| k.id == kind.id) {
+                report(line, format!("follow-up kind `{}`: duplicate id", kind.id));
+            }
+            kb.followup_kinds.push(FollowupKind {
+                id: kind.id,
+                examples: kind.examples,
+            });
+        }
 
         for (canonical, phrases) in &doc.synonyms {
             let line = locate.key(canonical, 0);
@@ -291,6 +437,13 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
                 report(line, format!("flow `{flow_id}`: {}", p.message));
             }
             let Some(flow) = flow else { continue };
+            say(flow_line, &flow.title);
+            for step in &flow.steps {
+                let line = step_line(&step.id);
+                for text in step.texts() {
+                    say(line, text);
+                }
+            }
             flows_at.insert(flow_id.clone(), (file.to_path_buf(), flow_line));
             if let Some(intent) = &flow.intent {
                 flow_links.push((
@@ -367,6 +520,22 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             for target in &intent.related {
                 references.push((file.to_path_buf(), line, intent.id.clone(), target.clone()));
             }
+            say(line, &intent.title);
+            say(line, &intent.answer);
+            for (kind, answer) in &intent.followups {
+                let at = line.and_then(|l| locate.key(kind, l - 1));
+                if let Err(e) = markup::check(answer) {
+                    report(
+                        at,
+                        format!(
+                            "intent `{}`: follow-up `{kind}`: the markup: {e}",
+                            intent.id
+                        ),
+                    );
+                }
+                followup_refs.push((file.to_path_buf(), at, intent.id.clone(), kind.clone()));
+                say(at, answer);
+            }
             kb.intents.push(Intent {
                 id: intent.id,
                 title: intent.title.trim().to_string(),
@@ -377,6 +546,11 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
                     .collect(),
                 answer: intent.answer.trim().to_string(),
                 related: intent.related,
+                followups: intent
+                    .followups
+                    .into_iter()
+                    .map(|(k, a)| (k, a.trim().to_string()))
+                    .collect(),
             });
         }
     }
@@ -421,6 +595,16 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             message,
         });
     }
+    for (file, line, intent, kind) in followup_refs {
+        if !kb.followup_kinds.iter().any(|k| k.id == kind) {
+            problems.push(Problem {
+                file,
+                line,
+                message: format!("intent `{intent}`: follow-up kind `{kind}` does not exist (see `followup_kinds`)"),
+            });
+        }
+    }
+    problems.extend(fill_placeholders(&mut kb));
     if kb.intents.is_empty() && problems.is_empty() {
         // Named after the folder that was read (or the one file, when it has no folder).
         let place = sources.first().map_or_else(
@@ -441,6 +625,60 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
     } else {
         Err(LoadError { problems })
     }
+}
+
+/// Fills `{email}` and `{whatsapp}` into every text from the one `contact`; a placeholder that is
+/// unknown, or used without a `contact`, is a problem at the statement that uses it.
+fn fill_placeholders(kb: &mut KnowledgeBase) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let have_contact = kb.contact != Contact::default();
+    for statement in &kb.statements {
+        for name in placeholders(&statement.text) {
+            let message = if !PLACEHOLDERS.contains(&name) && name != REFERENCE {
+                format!(
+                    "unknown placeholder `{{{name}}}` (known: {{email}}, {{whatsapp}}, and {{reference}} in a ticket step)"
+                )
+            } else if PLACEHOLDERS.contains(&name) && !have_contact {
+                format!("`{{{name}}}` is used but no file gives the `contact`")
+            } else {
+                continue;
+            };
+            problems.push(Problem {
+                file: statement.file.clone(),
+                line: statement.line,
+                message,
+            });
+        }
+    }
+    let contact = kb.contact.clone();
+    let fill = |text: &mut String| {
+        if text.contains('{') {
+            *text = text
+                .replace("{email}", &contact.email)
+                .replace("{whatsapp}", &contact.whatsapp);
+        }
+    };
+    for intent in &mut kb.intents {
+        fill(&mut intent.answer);
+        fill(&mut intent.title);
+        intent.followups.values_mut().for_each(fill);
+    }
+    for flow in kb.flows.by_id.values_mut() {
+        fill(&mut flow.title);
+        for step in &mut flow.steps {
+            step.texts_mut().for_each(fill);
+        }
+    }
+    problems
+}
+
+/// The `{name}`s of a text.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|rest| {
+        let name = &rest[..rest.find('}')?];
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then_some(name)
+    })
 }
 
 /// What a flow refers to outside itself, checked once every file is read.

@@ -1,8 +1,10 @@
 //! One integration test binary (one link step instead of many): modules by area.
 
 mod cli;
+mod conversations;
 mod discord;
 mod engine;
+mod facts;
 mod fake_discord;
 mod fake_telegram;
 mod flows;

@@ -157,6 +157,12 @@ async fn a_document_upload_ends_in_a_ticket_with_the_stored_file() {
         what["__message_id"].as_i64().unwrap(),
         &button(&what, "passport number"),
     );
+    let rule = bot.fake.next_message().await;
+    bot.fake.press(
+        user,
+        rule["__message_id"].as_i64().unwrap(),
+        &button(&rule, "the record is wrong"),
+    );
     let ask = bot.fake.next_message().await;
     assert!(text_of(&ask).contains("correct passport number"), "{ask:#}");
     for (answer, expect) in [

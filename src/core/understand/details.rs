@@ -1,0 +1,185 @@
+//! Details a user gives in their own words ("I set my account up in 2011", "I was an exchange
+//! student", "my passport was renewed"), read out of a message so that a flow does not ask
+//! for what it was already told. Flows declare which details choose what
+//! ([`crate::knowledge::flow::Detail`]).
+
+use std::collections::BTreeSet;
+
+use crate::knowledge::flow::Detail;
+use crate::matcher::normalize;
+
+/// March 2014: the FAQ's line between @alumni and @connect logins.
+const SWITCH_YEAR: i32 = 2014;
+
+/// Words that make a year in the message the year of activation.
+const ACTIVATION_WORDS: [&str; 12] = [
+    "activate",
+    "activated",
+    "activation",
+    "activating",
+    "setup",
+    "set",
+    "created",
+    "opened",
+    "registered",
+    "signed",
+    "got",
+    "since",
+];
+
+/// The details of `text`. `answering_when` is set when the bot has just asked when the account
+/// was activated, so a bare year ("2016") answers it.
+pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
+    let words = normalize::tokenize(text);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let has_prefix = |p: &str| words.iter().any(|x| x.starts_with(p));
+    let phrase = |p: &str| contains_phrase(&words, p);
+    let mut found = BTreeSet::new();
+
+    // When the account was activated: an explicit "before/after (march) 2014", or a year said
+    // with an activation word (or in answer to the question).
+    let before = ["before", "pre", "prior", "until", "b4", "earlier"];
+    let after = ["after", "post", "since", "later"];
+    for (i, w) in words.iter().enumerate() {
+        let Ok(year) = w.parse::<i32>() else { continue };
+        if !(1980..=2100).contains(&year) {
+            continue;
+        }
+        let lead = &words[i.saturating_sub(3)..i];
+        let said_before = lead.iter().any(|l| before.contains(&l.as_str()));
+        let said_after = lead.iter().any(|l| after.contains(&l.as_str()));
+        let about_activation =
+            answering_when || ACTIVATION_WORDS.iter().any(|a| has(a)) || has_prefix("activ");
+        if year == SWITCH_YEAR {
+            if said_before {
+                found.insert(Detail::ActivatedBefore2014);
+            } else if said_after {
+                found.insert(Detail::ActivatedAfter2014);
+            }
+        } else if year < SWITCH_YEAR && (said_before || about_activation) {
+            found.insert(Detail::ActivatedBefore2014);
+        } else if year > SWITCH_YEAR && (said_after || about_activation) {
+            found.insert(Detail::ActivatedAfter2014);
+        }
+    }
+    if phrase("long ago") || phrase("years ago") && answering_when {
+        found.insert(Detail::ActivatedBefore2014);
+    }
+    if phrase("recently") && answering_when || phrase("last year") || phrase("this year") {
+        found.insert(Detail::ActivatedAfter2014);
+    }
+    if found.contains(&Detail::ActivatedBefore2014) && found.contains(&Detail::ActivatedAfter2014) {
+        // Two years that disagree: better to ask.
+        found.remove(&Detail::ActivatedBefore2014);
+        found.remove(&Detail::ActivatedAfter2014);
+    }
+
+    if has_prefix("exchang") && !phrase("exchange online") {
+        found.insert(Detail::ExchangeStudent);
+    }
+    if phrase("short course")
+        || phrase("short term course")
+        || phrase("short courses")
+        || phrase("non degree")
+        || phrase("certificate course")
+        || phrase("summer course")
+        || phrase("summer program")
+    {
+        found.insert(Detail::ShortCourse);
+    }
+    if phrase("visiting scholar") || phrase("visiting researcher") || phrase("visiting professor") {
+        found.insert(Detail::VisitingScholar);
+    }
+    if has("passport")
+        && (has_prefix("renew")
+            || has("new")
+            || has("changed")
+            || has("expired")
+            || has("replaced"))
+    {
+        found.insert(Detail::PassportRenewed);
+    }
+    let stop = ["stop", "disable", "cancel", "remove", "deactivate", "undo"];
+    if has_prefix("forward")
+        && (stop.iter().any(|s| has(s))
+            || phrase("turn off")
+            || phrase("switch off")
+            || phrase("get rid of"))
+    {
+        found.insert(Detail::StopForwarding);
+    }
+    if phrase("not sure")
+        || phrase("do not know")
+        || phrase("do not remember")
+        || phrase("no idea")
+        || phrase("cannot remember")
+        || has("unsure")
+        || has("dunno")
+        || phrase("forgot when")
+    {
+        found.insert(Detail::NotSure);
+    }
+    found
+}
+
+/// Whether the words of `phrase` occur in a row in `words`.
+fn contains_phrase(words: &[String], phrase: &str) -> bool {
+    let wanted: Vec<&str> = phrase.split(' ').collect();
+    words
+        .windows(wanted.len())
+        .any(|w| w.iter().zip(&wanted).all(|(a, b)| a == b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(text: &str) -> Vec<Detail> {
+        extract(text, false).into_iter().collect()
+    }
+
+    #[test]
+    fn a_year_said_with_activation_chooses_the_side_of_march_2014() {
+        use Detail::*;
+        assert_eq!(
+            of("I set my account up in 2011, what do I use for the library?"),
+            [ActivatedBefore2014]
+        );
+        assert_eq!(of("activated it in 2016"), [ActivatedAfter2014]);
+        assert_eq!(of("before 2014"), [ActivatedBefore2014]);
+        assert_eq!(of("after march 2014"), [ActivatedAfter2014]);
+        assert_eq!(
+            of("I graduated in 2012"),
+            [],
+            "a graduation year is not an activation year"
+        );
+        assert_eq!(of("in 2014"), [], "March 2014 itself: ask");
+        assert_eq!(
+            extract("2016", true).into_iter().collect::<Vec<_>>(),
+            [ActivatedAfter2014]
+        );
+        assert_eq!(
+            extract("around 2010 i think", true)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [ActivatedBefore2014]
+        );
+    }
+
+    #[test]
+    fn statuses_passports_and_forwarding() {
+        use Detail::*;
+        assert_eq!(
+            of("I'm an exchange student, why can't I activate"),
+            [ExchangeStudent]
+        );
+        assert_eq!(of("does exchange online come with it"), []);
+        assert_eq!(
+            of("my passport was renewed, which number do I use?"),
+            [PassportRenewed]
+        );
+        assert_eq!(of("how do I turn off forwarding"), [StopForwarding]);
+        assert_eq!(of("set up forwarding"), []);
+        assert_eq!(of("I don't remember"), [NotSure]);
+    }
+}

@@ -1,0 +1,195 @@
+//! Understanding a message in its conversation, between the message and the matcher: what the
+//! user asks (one question or several), whether it leans on the answer just given, what details
+//! they already gave, and how they feel. The matcher stays a sentence classifier and flows stay
+//! a step machine; this layer decides what the engine answers.
+
+pub mod details;
+pub mod followups;
+pub mod split;
+pub mod tone;
+
+use std::collections::BTreeSet;
+
+use crate::knowledge::KnowledgeBase;
+use crate::knowledge::flow::Detail;
+use crate::matcher::{Decision, Matcher, Outcome, normalize};
+pub use followups::FollowupIndex;
+
+/// Intents about the conversation itself: never a topic to follow up on, and never worth a
+/// "did you mean" beside a real question.
+pub const SMALL_TALK: [&str; 5] = ["greeting", "thanks", "goodbye", "help", "capabilities"];
+
+/// What the engine should do with a message, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// Answer this intent (or start its flow).
+    Intent(String),
+    /// Answer a follow-up of the topic just answered.
+    FollowUp { topic: String, kind: String },
+    /// Ask "did you mean" with these choices.
+    Clarify(Outcome),
+    /// A question about the topic just answered that the knowledge base cannot answer.
+    UnknownFollowUp { topic: String },
+    /// Not understood.
+    Fallback,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub parts: Vec<Part>,
+    pub details: BTreeSet<Detail>,
+    pub frustrated: bool,
+}
+
+/// What the conversation lends a message: the topic just answered, if it is still fresh.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub topic: Option<&'a str>,
+}
+
+pub struct Reader<'a> {
+    pub kb: &'a KnowledgeBase,
+    pub matcher: &'a Matcher,
+    pub followups: &'a FollowupIndex,
+}
+
+impl Reader<'_> {
+    pub fn read(&self, text: &str, context: Context<'_>) -> Reading {
+        let details = details::extract(text, false);
+        let frustrated = tone::frustrated(text);
+        let parts = self.parts(text, context);
+        Reading {
+            parts,
+            details,
+            frustrated,
+        }
+    }
+
+    fn parts(&self, text: &str, context: Context<'_>) -> Vec<Part> {
+        let whole = self.matcher.classify(text);
+        if let Some(topic) = context.topic
+            && let Some(kind) = self.followups.find(text)
+        {
+            let other_topic = whole.decision == Decision::Answer
+                && whole
+                    .intent()
+                    .is_some_and(|i| i != topic && !is_small_talk(i))
+                && !leans_back(text);
+            if !other_topic {
+                return vec![Part::FollowUp {
+                    topic: topic.to_string(),
+                    kind: kind.to_string(),
+                }];
+            }
+        }
+        let pieces = split::split(text);
+        if pieces.len() > 1 {
+            let mut parts: Vec<Part> = Vec::new();
+            let mut answered: Vec<String> = Vec::new();
+            for piece in pieces.iter().take(split::MAX_PARTS + 2) {
+                let outcome = self.matcher.classify(piece);
+                match self.decide(outcome, piece, context) {
+                    Part::Intent(id) if !answered.contains(&id) => {
+                        answered.push(id.clone());
+                        parts.push(Part::Intent(id));
+                    }
+                    Part::Clarify(o) if normalize::tokenize(piece).len() >= 3 => {
+                        parts.push(Part::Clarify(o));
+                    }
+                    _ => {}
+                }
+            }
+            let topical = answered.iter().filter(|i| !is_small_talk(i)).count();
+            let clarified = parts.iter().any(|p| matches!(p, Part::Clarify(_)));
+            if answered.len() >= 2 || (topical == 1 && clarified) {
+                parts.truncate(split::MAX_PARTS);
+                // One "did you mean" at most, after the answers.
+                let mut seen_clarify = false;
+                parts.retain(|p| {
+                    !matches!(p, Part::Clarify(_)) || !std::mem::replace(&mut seen_clarify, true)
+                });
+                parts.sort_by_key(|p| matches!(p, Part::Clarify(_)));
+                return parts;
+            }
+            if whole.decision != Decision::Answer && answered.len() == 1 {
+                return parts
+                    .into_iter()
+                    .filter(|p| matches!(p, Part::Intent(_)))
+                    .collect();
+            }
+        }
+        vec![self.decide(whole, text, context)]
+    }
+
+    /// One sentence's outcome, with the conversation's help when the matcher is unsure.
+    fn decide(&self, outcome: Outcome, text: &str, context: Context<'_>) -> Part {
+        match outcome.decision {
+            Decision::Answer => Part::Intent(outcome.candidates[0].intent.clone()),
+            Decision::Clarify => {
+                let offered = &outcome.candidates[..outcome.choices];
+                // The topic just answered, or one it relates to, breaks the tie.
+                if let Some(topic) = context.topic {
+                    let near: Vec<&str> = self
+                        .kb
+                        .intent(topic)
+                        .map(|i| i.related.iter().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    if let Some(c) = offered
+                        .iter()
+                        .take(2)
+                        .find(|c| near.contains(&c.intent.as_str()))
+                    {
+                        return Part::Intent(c.intent.clone());
+                    }
+                }
+                // Small talk against small talk: the best of them will do.
+                if offered.iter().all(|c| is_small_talk(&c.intent)) {
+                    return Part::Intent(offered[0].intent.clone());
+                }
+                // Small talk beside one real candidate is no tie.
+                let topical: Vec<_> = offered
+                    .iter()
+                    .filter(|c| !is_small_talk(&c.intent))
+                    .collect();
+                if topical.len() == 1 {
+                    // One good candidate is no tie either: answer it.
+                    return Part::Intent(topical[0].intent.clone());
+                }
+                Part::Clarify(outcome)
+            }
+            Decision::Fallback => match context.topic {
+                Some(topic) if self.on_topic_question(&outcome) && leans_back(text) => {
+                    Part::UnknownFollowUp {
+                        topic: topic.to_string(),
+                    }
+                }
+                _ => Part::Fallback,
+            },
+        }
+    }
+
+    /// A message the matcher cannot place but that still looks like it is about the alumni
+    /// account rather than something else: it scored for some intent, not for out of scope.
+    fn on_topic_question(&self, outcome: &Outcome) -> bool {
+        outcome
+            .candidates
+            .first()
+            .is_some_and(|c| c.score >= self.matcher.thresholds().fallback * 0.8)
+    }
+}
+
+pub fn is_small_talk(intent: &str) -> bool {
+    SMALL_TALK.contains(&intent)
+}
+
+/// "what about that", "and for it": a message that points back at the last answer.
+fn leans_back(text: &str) -> bool {
+    let words = normalize::tokenize(text);
+    words.len() <= 8
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "that" | "this" | "it" | "too" | "also" | "there"
+            )
+        })
+}

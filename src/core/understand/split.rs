@@ -1,0 +1,92 @@
+//! Several questions in one message: "Can I get an alias? And which browsers work with Office
+//! 365?" The message is cut at sentence ends, new lines, and at "and"/"also" between clauses;
+//! the reader then keeps the cut only when the parts match different intents on their own.
+
+/// At most this many questions are answered from one message.
+pub const MAX_PARTS: usize = 3;
+
+/// The parts of `text`, each with at least two words; one part when it cannot be cut.
+pub fn split(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        current.push(c);
+        if matches!(c, '?' | '!' | '\n' | ';' | '？' | '！' | '。' | '；') {
+            push_part(&mut parts, &mut current);
+        } else if c == '.' {
+            // A full stop ends a sentence, not "e.g." or "365.1".
+            let words = current.split_whitespace().count();
+            if words >= 3 && !current.ends_with("e.g.") && !current.ends_with("i.e.") {
+                push_part(&mut parts, &mut current);
+            }
+        }
+    }
+    push_part(&mut parts, &mut current);
+    // Clauses joined by "and also", "also", "and": cut only where both sides are long enough
+    // to be questions of their own.
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend(cut_conjunctions(&part));
+    }
+    out
+}
+
+fn push_part(parts: &mut Vec<String>, current: &mut String) {
+    let part = current.trim().to_string();
+    current.clear();
+    if part.chars().any(char::is_alphanumeric) {
+        parts.push(part);
+    }
+}
+
+fn cut_conjunctions(part: &str) -> Vec<String> {
+    let words: Vec<&str> = part.split_whitespace().collect();
+    let joins = |w: &str| {
+        let w = w
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        matches!(w.as_str(), "also" | "and" | "plus" | "btw")
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..words.len() {
+        if joins(words[i]) && i - start >= 4 && words.len() - i > 4 {
+            out.push(words[start..i].join(" "));
+            start = i;
+        }
+    }
+    out.push(words[start..].join(" "));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_sentences_and_between_long_clauses() {
+        assert_eq!(
+            split("Can I get an alias? And which browsers work with Office 365?"),
+            [
+                "Can I get an alias?",
+                "And which browsers work with Office 365?"
+            ]
+        );
+        assert_eq!(
+            split("how do i reset my password and also how do i set up forwarding"),
+            [
+                "how do i reset my password",
+                "and also how do i set up forwarding"
+            ]
+        );
+        assert_eq!(
+            split("reset password and username"),
+            ["reset password and username"]
+        );
+        assert_eq!(
+            split("e.g. peter.chan@alumni.ust.hk is taken"),
+            ["e.g. peter.chan@alumni.ust.hk is taken"]
+        );
+        assert_eq!(split("?!"), Vec::<String>::new());
+    }
+}
