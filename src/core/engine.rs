@@ -356,20 +356,22 @@ impl<S: Stores> Engine<S> {
             match part {
                 Part::Intent(id) => {
                     conversation.misunderstood = 0;
-                    if self.kb.flow_for_intent(&id).is_some() && flow.is_none() {
+                    if self.kb.flow_for_intent(&id).is_none() {
+                        replies.extend(self.open_intent(conversation, &id, turn).await?);
+                    } else if flow.is_none() {
+                        // One flow per message, started after the other answers.
                         flow = Some(id);
-                        continue;
+                    } else {
+                        // A second flow's intent: its answer in words.
+                        turn.note(|t| t.answered.push(id.clone()));
+                        replies.extend(self.answer(&id));
                     }
-                    replies.extend(self.open_intent(conversation, &id, turn).await?);
                 }
                 Part::FollowUp { topic, kind } => {
                     conversation.misunderstood = 0;
-                    replies.extend(self.followup(conversation, &topic, &kind, turn));
+                    replies.push(self.followup(conversation, &topic, &kind, turn));
                 }
-                Part::UnknownFollowUp { topic } => {
-                    turn.note(|t| t.no_answer = true);
-                    replies.push(self.no_more_about(&topic));
-                }
+                Part::UnknownFollowUp { topic } => replies.push(self.no_more_about(&topic, turn)),
                 Part::Clarify(outcome) => {
                     turn.note(|t| t.clarified = true);
                     replies.push(self.did_you_mean(&outcome));
@@ -402,25 +404,20 @@ impl<S: Stores> Engine<S> {
         topic: &str,
         kind: &str,
         turn: &Turn<'_>,
-    ) -> Vec<Reply> {
-        let Some(intent) = self.kb.intent(topic) else {
-            return Vec::new();
-        };
+    ) -> Reply {
         conversation.topic_age = 0;
-        match intent.followups.get(kind) {
+        match self.kb.intent(topic).and_then(|i| i.followups.get(kind)) {
             Some(answer) => {
                 turn.note(|t| t.answered.push(format!("{topic}#{kind}")));
-                vec![Reply::text(answer)]
+                Reply::text(answer)
             }
-            None => {
-                turn.note(|t| t.no_answer = true);
-                vec![self.no_more_about(topic)]
-            }
+            None => self.no_more_about(topic, turn),
         }
     }
 
     /// An on-topic question the knowledge base has no answer to: said plainly, a person offered.
-    fn no_more_about(&self, topic: &str) -> Reply {
+    fn no_more_about(&self, topic: &str, turn: &Turn<'_>) -> Reply {
+        turn.note(|t| t.no_answer = true);
         let title = self.kb.intent(topic).map_or(topic, |i| i.title.as_str());
         let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
         Reply::text(format!(

@@ -788,7 +788,7 @@ fn yes_or_no(words: &[String]) -> Option<YesNo> {
     }
     let text = format!(" {} ", words.join(" "));
     let has = |p: &str| text.contains(&format!(" {p} "));
-    const NO: [&str; 22] = [
+    const NO: [&str; 21] = [
         "no",
         "n",
         "nope",
@@ -810,7 +810,6 @@ fn yes_or_no(words: &[String]) -> Option<YesNo> {
         "wrong",
         "worse",
         "unfortunately",
-        "唔",
     ];
     const YES: [&str; 22] = [
         "yes",
@@ -972,20 +971,18 @@ fn change_of_mind(text: &str) -> Option<Option<String>> {
         "abort",
     ];
     let words = tokenize(text);
-    let head = words.iter().take(6).cloned().collect::<Vec<_>>().join(" ");
-    let head = format!(" {head} ");
-    let marker = MARKERS.iter().find(|m| head.contains(&format!(" {m} ")))?;
-    // What comes after the marker's last word, in the original text.
-    let last = marker.split(' ').next_back().unwrap_or(marker);
-    // ASCII lower case keeps byte offsets, so the index is one of `text` too.
-    let lower = text.to_ascii_lowercase();
-    let after = lower
-        .find(last)
-        .map(|i| &text[(i + last.len()).min(text.len())..])
-        .unwrap_or("");
-    let after = after.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let question = (tokenize(after).len() >= 3).then(|| after.to_string());
-    Some(question)
+    // The marker among the first words; what follows it is the rest of the message, as words
+    // (the matcher reads words, so nothing is lost for the side question).
+    let end = MARKERS.iter().find_map(|m| {
+        let marker: Vec<&str> = m.split(' ').collect();
+        words
+            .windows(marker.len())
+            .take(6)
+            .position(|w| w.iter().zip(&marker).all(|(a, b)| a == b))
+            .map(|at| at + marker.len())
+    })?;
+    let rest = &words[end..];
+    Some((rest.len() >= 3).then(|| rest.join(" ")))
 }
 
 /// Replies that are about the question, not an answer to it: "I don't know", "why?", "skip".
@@ -1058,6 +1055,22 @@ mod tests {
         }
         assert_eq!(Answer::parse("x"), None);
         assert_eq!(Answer::parse("e"), None);
+    }
+
+    #[test]
+    fn a_change_of_mind_and_what_follows_it() {
+        assert_eq!(change_of_mind("forget it"), Some(None));
+        assert_eq!(change_of_mind("no thanks, cancel that"), Some(None));
+        assert_eq!(
+            change_of_mind("wait, forget it: how do I set up forwarding?"),
+            Some(Some("how do i set up forwarding".into()))
+        );
+        assert_eq!(
+            change_of_mind("hang on, wrong topic: how do I set up forwarding?"),
+            Some(Some("how do i set up forwarding".into()))
+        );
+        assert_eq!(change_of_mind("CHAN Tai Man"), None);
+        assert_eq!(change_of_mind("BSc in hang gliding"), None);
     }
 
     #[test]

@@ -163,18 +163,16 @@ async fn personas_reach_their_goals() {
     }
     for (_, ticket) in engine.store().tickets() {
         f.tickets += 1;
-        let polluted = ticket.fields.values().any(|v| {
-            remarks.iter().any(|r| v == r)
-                || v.contains('?')
-                || v.to_lowercase().contains("forget it")
-                || v.to_lowercase().contains("wrong topic")
+        // A message to staff may hold a question; no other field may hold a question, a remark
+        // or a change of mind.
+        let polluted = ticket.fields.iter().any(|(name, value)| {
+            let lower = value.to_lowercase();
+            name != "description"
+                && (value.contains('?')
+                    || remarks.contains(value)
+                    || lower.contains("forget it")
+                    || lower.contains("wrong topic"))
         });
-        // A message to staff may hold a question; other fields may not.
-        let polluted = polluted
-            && ticket
-                .fields
-                .iter()
-                .any(|(k, v)| k != "description" && (v.contains('?') || remarks.contains(v)));
         f.polluted += usize::from(polluted);
     }
     let clarify_share = f.clarified as f64 / f.typed as f64;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use alumni_bot::knowledge::{self, SOURCE_FILE};
 
-use crate::helpers::knowledge_dir;
+use crate::helpers::{knowledge_dir, walk};
 
 /// A copy of the shipped knowledge base in a temporary folder, to change one file of.
 fn copy_of_knowledge() -> tempfile::TempDir {
@@ -69,19 +69,6 @@ fn the_shipped_knowledge_base_states_only_faq_facts() {
             );
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

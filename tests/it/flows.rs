@@ -5,7 +5,7 @@ use alumni_bot::core::{
     Content, ConversationStore, Engine, Inbound, MemoryStore, Reply, Sender, Upload,
 };
 
-use crate::helpers::{engine, press, say, send};
+use crate::helpers::{engine, press, say, send, walk};
 
 fn text(replies: &[Reply]) -> String {
     replies
@@ -480,19 +480,6 @@ fn a_correction_request_survives_kill_9_after_every_message() {
     let files: Vec<_> = walk(&dir.path().join("bot-files"));
     assert_eq!(files.len(), 1);
     assert_eq!(std::fs::read(&files[0]).unwrap(), b"%PDF-1.7 passport copy");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// Storage that can be told to fail the next save of a conversation.

@@ -166,3 +166,17 @@ pub fn buttons(answer: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Every file below `dir`, in no particular order.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -34,10 +34,13 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     let has = |w: &str| words.iter().any(|x| x == w);
     let has_prefix = |p: &str| words.iter().any(|x| x.starts_with(p));
     let phrase = |p: &str| contains_phrase(&words, p);
+    let any = |phrases: &[&str]| phrases.iter().any(|p| phrase(p));
     let mut found = BTreeSet::new();
 
     // When the account was activated: an explicit "before/after (march) 2014", or a year said
     // with an activation word (or in answer to the question).
+    let about_activation =
+        answering_when || ACTIVATION_WORDS.iter().any(|a| has(a)) || has_prefix("activ");
     let before = ["before", "pre", "prior", "until", "b4", "earlier"];
     let after = ["after", "post", "since", "later"];
     for (i, w) in words.iter().enumerate() {
@@ -48,8 +51,6 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
         let lead = &words[i.saturating_sub(3)..i];
         let said_before = lead.iter().any(|l| before.contains(&l.as_str()));
         let said_after = lead.iter().any(|l| after.contains(&l.as_str()));
-        let about_activation =
-            answering_when || ACTIVATION_WORDS.iter().any(|a| has(a)) || has_prefix("activ");
         if year == SWITCH_YEAR {
             if said_before {
                 found.insert(Detail::ActivatedBefore2014);
@@ -62,10 +63,10 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
             found.insert(Detail::ActivatedAfter2014);
         }
     }
-    if phrase("long ago") || phrase("years ago") && answering_when {
+    if about_activation && any(&["long ago", "years ago", "ages ago"]) {
         found.insert(Detail::ActivatedBefore2014);
     }
-    if phrase("recently") && answering_when || phrase("last year") || phrase("this year") {
+    if about_activation && any(&["recently", "last year", "this year", "last month"]) {
         found.insert(Detail::ActivatedAfter2014);
     }
     if found.contains(&Detail::ActivatedBefore2014) && found.contains(&Detail::ActivatedAfter2014) {
@@ -77,46 +78,51 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if has_prefix("exchang") && !phrase("exchange online") {
         found.insert(Detail::ExchangeStudent);
     }
-    if phrase("short course")
-        || phrase("short term course")
-        || phrase("short courses")
-        || phrase("non degree")
-        || phrase("certificate course")
-        || phrase("summer course")
-        || phrase("summer program")
-    {
+    if any(&[
+        "short course",
+        "short courses",
+        "short term course",
+        "non degree",
+        "certificate course",
+        "summer course",
+        "summer program",
+    ]) {
         found.insert(Detail::ShortCourse);
     }
-    if phrase("visiting scholar") || phrase("visiting researcher") || phrase("visiting professor") {
+    if any(&[
+        "visiting scholar",
+        "visiting researcher",
+        "visiting professor",
+    ]) {
         found.insert(Detail::VisitingScholar);
     }
-    if has("passport")
-        && (has_prefix("renew")
-            || has("new")
-            || has("changed")
-            || has("expired")
-            || has("replaced"))
-    {
+    if has("passport") && (has_prefix("renew") || any(&["new", "changed", "expired", "replaced"])) {
         found.insert(Detail::PassportRenewed);
     }
-    let stop = ["stop", "disable", "cancel", "remove", "deactivate", "undo"];
-    if has_prefix("forward")
-        && (stop.iter().any(|s| has(s))
-            || phrase("turn off")
-            || phrase("switch off")
-            || phrase("get rid of"))
-    {
+    let stop = [
+        "stop",
+        "disable",
+        "cancel",
+        "remove",
+        "deactivate",
+        "undo",
+        "turn off",
+        "switch off",
+        "get rid of",
+    ];
+    if has_prefix("forward") && any(&stop) {
         found.insert(Detail::StopForwarding);
     }
-    if phrase("not sure")
-        || phrase("do not know")
-        || phrase("do not remember")
-        || phrase("no idea")
-        || phrase("cannot remember")
-        || has("unsure")
-        || has("dunno")
-        || phrase("forgot when")
-    {
+    if any(&[
+        "not sure",
+        "unsure",
+        "dunno",
+        "no idea",
+        "do not know",
+        "do not remember",
+        "cannot remember",
+        "forgot when",
+    ]) {
         found.insert(Detail::NotSure);
     }
     found

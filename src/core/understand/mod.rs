@@ -129,11 +129,12 @@ impl Reader<'_> {
                 let offered = &outcome.candidates[..outcome.choices];
                 // The topic just answered, or one it relates to, breaks the tie.
                 if let Some(topic) = context.topic {
-                    let near: Vec<&str> = self
+                    let mut near: Vec<&str> = self
                         .kb
                         .intent(topic)
                         .map(|i| i.related.iter().map(String::as_str).collect())
                         .unwrap_or_default();
+                    near.push(topic);
                     if let Some(c) = offered
                         .iter()
                         .take(2)
