@@ -657,7 +657,13 @@ impl<S: Stores> Engine<S> {
             .position(conversation)
             .and_then(|(f, _)| f.intent.clone());
         match outcome.decision {
-            Decision::Answer if outcome.intent() != own_intent.as_deref() => {
+            // "later", "thanks" inside a flow are not questions to stop for.
+            Decision::Answer
+                if outcome.intent() != own_intent.as_deref()
+                    && !outcome
+                        .intent()
+                        .is_some_and(super::understand::is_small_talk) =>
+            {
                 debug!(user = turn.who, intent = outcome.intent(), "side question");
                 let id = outcome.candidates[0].intent.clone();
                 turn.note(|t| t.answered.push(id.clone()));

@@ -94,6 +94,15 @@ impl Flow {
         self.steps.iter().filter_map(|s| s.field.as_ref())
     }
 
+    /// Whether the flow acts on this detail (an entry or a choice `when:` names it).
+    pub fn uses(&self, detail: Detail) -> bool {
+        self.entries.iter().any(|e| e.when == detail)
+            || self.steps.iter().any(|s| match &s.action {
+                Action::Choices(options) => options.iter().any(|c| c.when.contains(&detail)),
+                _ => false,
+            })
+    }
+
     /// Whether the flow asks for anything a user types or sends (names, numbers, files): such
     /// flows run only in private chats.
     pub fn collects_personal_data(&self) -> bool {

@@ -151,19 +151,31 @@ pub fn choose(scored: &[(Option<usize>, Scored)], policy: &Policy) -> Thresholds
         )
     };
     let best_accuracy = at(0.0).in_scope_accuracy;
-    let mut fallback = 0.0;
-    let mut best_sum = f32::NEG_INFINITY;
+    let mut sums = Vec::new();
     for &cut in &cuts {
         let f = at(cut);
         if f.in_scope_accuracy + 1e-6 < best_accuracy - policy.max_in_scope_loss {
             break; // accuracy only falls as the cut rises
         }
-        let sum = f.in_scope_accuracy + f.out_of_scope_recall;
-        if sum > best_sum + 1e-6 {
-            best_sum = sum;
-            fallback = cut;
-        }
+        sums.push((cut, f.in_scope_accuracy + f.out_of_scope_recall));
     }
+    let best_sum = sums
+        .iter()
+        .map(|&(_, s)| s)
+        .fold(f32::NEG_INFINITY, f32::max);
+    // Several cuts may score the same on this data (e.g. when the out-of-scope class already
+    // catches every out-of-scope example): take the middle of the first run of best cuts, the
+    // margin that generalises best, rather than its lowest edge.
+    let best_run: Vec<f32> = sums
+        .iter()
+        .skip_while(|&&(_, s)| s < best_sum - 1e-6)
+        .take_while(|&&(_, s)| s >= best_sum - 1e-6)
+        .map(|&(c, _)| c)
+        .collect();
+    let fallback = match (best_run.first(), best_run.last()) {
+        (Some(lo), Some(hi)) => (lo + hi) / 2.0,
+        _ => 0.0,
+    };
 
     // 2. answer and ambiguity: the most direct answers at the required precision.
     let mut best = Thresholds {

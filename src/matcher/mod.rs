@@ -113,8 +113,9 @@ impl Analyzer {
     }
 
     pub fn words(&self, text: &str) -> Vec<String> {
-        self.synonyms
-            .apply(self.speller.correct_all(normalize::tokenize(text)))
+        let mut words = normalize::tokenize(text);
+        words.retain(|w| !normalize::is_particle(w));
+        self.synonyms.apply(self.speller.correct_all(words))
     }
 }
 

@@ -89,6 +89,29 @@ fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
+/// Sentence-final particles of Hong Kong English ("can I still use it ah?", "ok la"): they
+/// carry tone, not topic, and are dropped before matching.
+pub fn is_particle(word: &str) -> bool {
+    matches!(
+        word,
+        "ah" | "ar"
+            | "la"
+            | "lah"
+            | "lor"
+            | "leh"
+            | "wor"
+            | "wo"
+            | "ga"
+            | "ge"
+            | "meh"
+            | "ma"
+            | "mah"
+            | "ho"
+            | "aiya"
+            | "aiyah"
+    )
+}
+
 /// A light English stemmer: plural and verb endings only, so that "passwords", "forwarding" and
 /// "activated" meet their base word without the over-reach of a full Porter stemmer.
 pub fn stem(word: &str) -> &str {

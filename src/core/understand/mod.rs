@@ -57,7 +57,7 @@ impl Reader<'_> {
     pub fn read(&self, text: &str, context: Context<'_>) -> Reading {
         let details = details::extract(text, false);
         let frustrated = tone::frustrated(text);
-        let parts = self.parts(text, context);
+        let parts = self.parts(text, &details, context);
         Reading {
             parts,
             details,
@@ -65,7 +65,7 @@ impl Reader<'_> {
         }
     }
 
-    fn parts(&self, text: &str, context: Context<'_>) -> Vec<Part> {
+    fn parts(&self, text: &str, details: &BTreeSet<Detail>, context: Context<'_>) -> Vec<Part> {
         let whole = self.matcher.classify(text);
         if let Some(topic) = context.topic
             && let Some(kind) = self.followups.find(text)
@@ -88,7 +88,7 @@ impl Reader<'_> {
             let mut answered: Vec<String> = Vec::new();
             for piece in pieces.iter().take(split::MAX_PARTS + 2) {
                 let outcome = self.matcher.classify(piece);
-                match self.decide(outcome, piece, context) {
+                match self.decide(outcome, piece, details, context) {
                     Part::Intent(id) if !answered.contains(&id) => {
                         answered.push(id.clone());
                         parts.push(Part::Intent(id));
@@ -118,11 +118,17 @@ impl Reader<'_> {
                     .collect();
             }
         }
-        vec![self.decide(whole, text, context)]
+        vec![self.decide(whole, text, details, context)]
     }
 
     /// One sentence's outcome, with the conversation's help when the matcher is unsure.
-    fn decide(&self, outcome: Outcome, text: &str, context: Context<'_>) -> Part {
+    fn decide(
+        &self,
+        outcome: Outcome,
+        text: &str,
+        details: &BTreeSet<Detail>,
+        context: Context<'_>,
+    ) -> Part {
         match outcome.decision {
             Decision::Answer => Part::Intent(outcome.candidates[0].intent.clone()),
             Decision::Clarify => {
@@ -142,6 +148,20 @@ impl Reader<'_> {
                     {
                         return Part::Intent(c.intent.clone());
                     }
+                }
+                // A candidate whose flow acts on what the user said ("I was an exchange
+                // student") is the one they mean.
+                let acts_on_details = |intent: &str| {
+                    self.kb
+                        .flow_for_intent(intent)
+                        .is_some_and(|f| details.iter().any(|d| d.is_lasting() && f.uses(*d)))
+                };
+                if let [c] = offered
+                    .iter()
+                    .filter(|c| acts_on_details(&c.intent))
+                    .collect::<Vec<_>>()[..]
+                {
+                    return Part::Intent(c.intent.clone());
                 }
                 // Small talk against small talk: the best of them will do.
                 if offered.iter().all(|c| is_small_talk(&c.intent)) {
