@@ -11,10 +11,9 @@ use std::sync::{Arc, Mutex};
 use tracing::{debug, info, warn};
 
 use super::conversation::{Conversation, ConversationStore};
-use super::followup::Addition;
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
-use super::ticket::{Author, TicketStore, TranscriptLine};
+use super::ticket::{Addition, Author, TicketStore, TranscriptLine};
 use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{Decision, Matcher, Outcome, normalize};
@@ -532,7 +531,7 @@ impl<S: Stores> Engine<S> {
         if let Some(replies) = self.flow_button(conversation, data, turn).await? {
             return Ok(replies);
         }
-        if let Some(replies) = self.followup_button(conversation, data, turn).await? {
+        if let Some(replies) = self.ticket_button(conversation, data, turn).await? {
             return Ok(replies);
         }
         // A button from an older version of the bot, or made up: say so, lose nothing.

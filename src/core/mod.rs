@@ -4,12 +4,12 @@
 pub mod conversation;
 pub mod engine;
 mod flow;
-mod followup;
 pub mod limits;
 pub mod message;
 pub mod staff;
 pub mod ticket;
 pub mod understand;
+mod user_tickets;
 pub mod validate;
 
 pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, MemoryTicket};

@@ -36,6 +36,12 @@ pub struct NewTicket {
     pub max_open: Option<usize>,
 }
 
+/// What a user sent, to add to a ticket they already have.
+pub(super) enum Addition<'a> {
+    Text(&'a str),
+    File(&'a super::message::Upload),
+}
+
 /// The user already has this many live tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the user already has {0} open tickets")]

@@ -6,17 +6,11 @@ use tracing::info;
 
 use super::conversation::Conversation;
 use super::engine::{Engine, Stores, Turn};
-use super::message::{Button, Reply, Upload};
-use super::ticket::{Attachment, is_live};
+use super::message::{Button, Reply};
+use super::ticket::{Addition, Attachment, is_live};
 
 const ADD_PREFIX: &str = "t:add:";
 const WITHDRAW_PREFIX: &str = "t:withdraw:";
-
-/// What a user sent, to add to a ticket.
-pub(super) enum Addition<'a> {
-    Text(&'a str),
-    File(&'a Upload),
-}
 
 impl<S: Stores> Engine<S> {
     /// `/status`: the user's own tickets, with what they can do about the live ones; only in a
@@ -70,7 +64,7 @@ impl<S: Stores> Engine<S> {
     }
 
     /// The "Add to" and "Withdraw" buttons of `/status`. `None` if the data is not theirs.
-    pub(super) async fn followup_button(
+    pub(super) async fn ticket_button(
         &self,
         conversation: &mut Conversation,
         data: &str,
