@@ -14,7 +14,7 @@ use super::conversation::{Conversation, ConversationStore};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
 use super::ticket::{Addition, Author, TicketStore, TranscriptLine};
-use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading};
+use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading, answers};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{Decision, Matcher, Outcome, normalize};
 use crate::privacy::Pseudonymizer;
@@ -340,16 +340,30 @@ impl<S: Stores> Engine<S> {
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
         debug!(user = turn.who, parts = ?reading.parts, details = ?reading.details, "matched");
+        let mut replies = Vec::new();
         if reading.frustrated {
             turn.note(|t| t.frustrated = true);
             info!(user = turn.who, "frustrated: a person offered");
-            let mut replies = vec![Reply::text(
-                "I'm sorry this has been frustrating. Let me get you to a person at the alumni office.",
-            )];
-            replies.extend(self.open_intent(conversation, CONTACT_INTENT, turn).await?);
-            return Ok(replies);
+            let asks_something = reading.parts.iter().any(|p| match p {
+                Part::Intent(id) => !understand::is_small_talk(id) && id != CONTACT_INTENT,
+                Part::FollowUp { .. } => true,
+                _ => false,
+            });
+            if !asks_something {
+                replies.push(Reply::text(
+                    "I'm sorry this has been frustrating. Let me get you to a person at the alumni office.",
+                ));
+                replies.extend(self.open_intent(conversation, CONTACT_INTENT, turn).await?);
+                return Ok(replies);
+            }
+            // The question still gets its answer; a person is one press away.
+            replies.push(
+                Reply::text(
+                    "I'm sorry this has been frustrating. Here is what the FAQ says; if you'd rather have a person at the alumni office take over, press the button.",
+                )
+                .with_buttons(self.staff_button()),
+            );
         }
-        let mut replies = Vec::new();
         let mut flow: Option<String> = None;
         for part in reading.parts {
             match part {
@@ -425,16 +439,21 @@ impl<S: Stores> Engine<S> {
         .with_buttons(self.staff_button())
     }
 
-    /// A typed number or label that picks one of the buttons just offered.
+    /// A typed reply that picks one of the buttons just offered: its number, its label, "the
+    /// first one", a yes or no for buttons that start so ("Yes, go on" / "No, stop it"), and in
+    /// a flow the label it shares the most words with.
     fn chosen_button(&self, conversation: &Conversation, text: &str) -> Option<String> {
         let offered = &conversation.offered;
         if let Ok(n) = text.trim_end_matches('.').parse::<usize>() {
             return offered.get(n.checked_sub(1)?).map(|b| b.data.clone());
         }
-        offered
-            .iter()
-            .find(|b| b.label.eq_ignore_ascii_case(text))
-            .map(|b| b.data.clone())
+        if let Some(b) = offered.iter().find(|b| b.label.eq_ignore_ascii_case(text)) {
+            return Some(b.data.clone());
+        }
+        let labels: Vec<&str> = offered.iter().map(|b| b.label.as_str()).collect();
+        let words = normalize::tokenize(text);
+        let by_words = conversation.flow.is_some() && offered.len() >= 2 && words.len() <= 4;
+        answers::pick(&labels, &words, by_words).map(|i| offered[i].data.clone())
     }
 
     async fn on_command(

@@ -13,6 +13,7 @@ use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
 use super::ticket::{NewTicket, TicketStore, TooManyOpen};
+use super::understand::answers::{self, YesNo};
 use super::understand::details;
 use super::validate;
 use crate::knowledge::flow::{Action, Choice, Detail, Flow, Kind, Step};
@@ -126,6 +127,11 @@ impl<S: Stores> Engine<S> {
         }
         debug!(user = turn.who, flow = flow.id, "flow started");
         conversation.misunderstood = 0;
+        if let Some(intent) = &flow.intent {
+            // Follow-ups after the flow lean on its topic ("how long will it take?").
+            conversation.topic = Some(intent.clone());
+            conversation.topic_age = 0;
+        }
         let mut run = new_run(flow);
         // The first message may already say where to begin ("my passport was renewed").
         let details = conversation.details();
@@ -563,7 +569,7 @@ impl<S: Stores> Engine<S> {
             Action::Ask { kind, hint, next } => {
                 let this_year = chrono::Utc::now().year();
                 let looks_like_question = looks_like_question(text);
-                if *kind != Kind::Message && (looks_like_question || is_remark(text)) {
+                if is_remark(text) || (*kind != Kind::Message && looks_like_question) {
                     if let Some(replies) = self.side_question(conversation, text, turn).await? {
                         return Ok(replies);
                     }
@@ -781,89 +787,6 @@ fn chosen_by_details(
     matching.next().is_none().then_some(i)
 }
 
-/// Whether a typed reply says yes / no, in the ways people do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum YesNo {
-    Yes,
-    No,
-}
-
-fn yes_or_no(words: &[String]) -> Option<YesNo> {
-    if words.is_empty() || words.len() > 8 {
-        return None;
-    }
-    let text = format!(" {} ", words.join(" "));
-    let has = |p: &str| text.contains(&format!(" {p} "));
-    const NO: [&str; 21] = [
-        "no",
-        "n",
-        "nope",
-        "nah",
-        "not",
-        "still",
-        "never",
-        "fail",
-        "failed",
-        "fails",
-        "broken",
-        "doesnt",
-        "didnt",
-        "nothing",
-        "same",
-        "error",
-        "negative",
-        "cannot",
-        "wrong",
-        "worse",
-        "unfortunately",
-    ];
-    const YES: [&str; 22] = [
-        "yes",
-        "y",
-        "yeah",
-        "yea",
-        "yep",
-        "yup",
-        "ok",
-        "okay",
-        "sure",
-        "solved",
-        "worked",
-        "works",
-        "working",
-        "fixed",
-        "great",
-        "perfect",
-        "done",
-        "correct",
-        "right",
-        "thanks",
-        "thank",
-        "affirmative",
-    ];
-    let no = words.iter().any(|w| NO.contains(&w.as_str()))
-        || has("does not")
-        || has("did not")
-        || has("no luck")
-        || has("same problem");
-    let yes = words.iter().any(|w| YES.contains(&w.as_str()))
-        || has("that did it")
-        || has("all good")
-        || has("got in");
-    match (yes, no) {
-        (true, false) => Some(YesNo::Yes),
-        (false, true) => Some(YesNo::No),
-        // "no it did not work" / "yes still broken": the first word decides.
-        (true, true) => match words[0].as_str() {
-            w if NO.contains(&w) => Some(YesNo::No),
-            "not" | "still" => Some(YesNo::No),
-            _ if has("not working") || has("still") => Some(YesNo::No),
-            _ => Some(YesNo::Yes),
-        },
-        (false, false) => None,
-    }
-}
-
 /// Typed words that answer a waiting step without its buttons: yes and no in their usual forms,
 /// "send", "edit", "the first one", or the words of a choice's label.
 fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
@@ -873,7 +796,7 @@ fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
     let words = tokenize(text);
     let first = words.first()?.as_str();
     match action {
-        Action::Solved { .. } => yes_or_no(&words).map(|a| match a {
+        Action::Solved { .. } => answers::yes_or_no(&words).map(|a| match a {
             YesNo::Yes => Answer::Yes,
             YesNo::No => Answer::No,
         }),
@@ -886,67 +809,10 @@ fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
             "edit" | "change" | "fix" if words.len() <= 4 => Some(Answer::Edit),
             _ => None,
         },
-        Action::Choices(options) => typed_choice(options, &words).map(Answer::Choice),
-        _ => None,
-    }
-}
-
-/// A choice named in words: its label, an ordinal ("the first one", "2nd"), a yes/no for labels
-/// that start so, or the one label sharing the most words with the reply.
-fn typed_choice(options: &[Choice], words: &[String]) -> Option<usize> {
-    let typed = words.join(" ");
-    let labels: Vec<Vec<String>> = options.iter().map(|c| tokenize(&c.label)).collect();
-    if let Some(i) = labels.iter().position(|l| l.join(" ") == typed) {
-        return Some(i);
-    }
-    if words.len() <= 4 {
-        let ordinal = words.iter().find_map(|w| match w.as_str() {
-            "first" | "1st" => Some(0),
-            "second" | "2nd" => Some(1),
-            "third" | "3rd" => Some(2),
-            "fourth" | "4th" => Some(3),
-            "last" => Some(options.len() - 1),
-            _ => None,
-        });
-        if let Some(i) = ordinal.filter(|&i| i < options.len()) {
-            return Some(i);
+        Action::Choices(options) => {
+            let labels: Vec<&str> = options.iter().map(|c| c.label.as_str()).collect();
+            answers::pick(&labels, &words, true).map(Answer::Choice)
         }
-    }
-    if let Some(answer) = yes_or_no(words) {
-        let lead = match answer {
-            YesNo::Yes => "yes",
-            YesNo::No => "no",
-        };
-        let starting: Vec<usize> = labels
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.first().is_some_and(|w| w == lead))
-            .map(|(i, _)| i)
-            .collect();
-        if let [i] = starting[..] {
-            return Some(i);
-        }
-    }
-    // The label sharing the most meaningful words, when one clearly does.
-    const SMALL: [&str; 14] = [
-        "i", "a", "the", "my", "it", "is", "was", "to", "of", "with", "s", "am", "an", "one",
-    ];
-    let meaningful: Vec<&String> = words
-        .iter()
-        .filter(|w| !SMALL.contains(&w.as_str()))
-        .collect();
-    if meaningful.is_empty() || words.len() > 8 {
-        return None;
-    }
-    let mut scores: Vec<(usize, usize)> = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (i, meaningful.iter().filter(|w| l.contains(w)).count()))
-        .collect();
-    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
-    match scores[..] {
-        [(i, best), (_, second), ..] if best > 0 && best > second => Some(i),
-        [(i, best)] if best > 0 => Some(i),
         _ => None,
     }
 }
@@ -1003,6 +869,10 @@ fn is_remark(text: &str) -> bool {
             | "no idea"
             | "not sure"
             | "why"
+            | "why do you need that"
+            | "why do you need this"
+            | "why do you need it"
+            | "why do you ask"
             | "what for"
             | "skip"
             | "pass"

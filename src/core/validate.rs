@@ -14,12 +14,58 @@ pub fn validate(kind: Kind, text: &str, this_year: i32) -> Result<String, String
     let text = text.trim();
     match kind {
         Kind::Text | Kind::Message => text_value(text),
-        Kind::Name => name(text),
-        Kind::Email => email(text),
+        Kind::Name => name(without_lead(text)),
+        Kind::Email => email(address_in(text)),
         Kind::Year => year(text, this_year),
-        Kind::IdNumber => id_number(text),
+        Kind::IdNumber => id_number(without_lead(text)),
         Kind::File => Err("I need a file here: a photo or a PDF.".into()),
     }
+}
+
+/// "ok use tom@example.com": the one address in a sentence of a few words around it. A lone
+/// stray word ("a b@x.com") is more likely a typo inside the address, and is refused as it is.
+fn address_in(text: &str) -> &str {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let addresses: Vec<&str> = words
+        .iter()
+        .map(|w| w.trim_end_matches(['.', ';', '!', ')']))
+        .filter(|w| w.contains('@'))
+        .collect();
+    match addresses[..] {
+        [one] if words.len() >= 3 => one,
+        _ => text,
+    }
+}
+
+/// "my name is CHAN Tai Man", "it's K1234567(8)": the value without the words that introduce it.
+fn without_lead(text: &str) -> &str {
+    const LEADS: [&str; 14] = [
+        "my full name is ",
+        "my name is ",
+        "full name is ",
+        "name is ",
+        "my passport number is ",
+        "passport number is ",
+        "my passport no is ",
+        "the number is ",
+        "my hkid is ",
+        "it is ",
+        "it's ",
+        "its ",
+        "i am ",
+        "i'm ",
+    ];
+    let trimmed = text.trim_start();
+    let lower = trimmed.to_ascii_lowercase();
+    LEADS
+        .iter()
+        .find(|l| lower.starts_with(*l))
+        .map_or(trimmed, |l| {
+            trimmed[l.len()..].trim_start_matches([':', ' '])
+        })
 }
 
 fn text_value(text: &str) -> Result<String, String> {
@@ -134,6 +180,15 @@ mod tests {
     #[test]
     fn years_between_the_first_class_and_now() {
         assert_eq!(ok(Kind::Year, "2015"), "2015");
+        assert_eq!(ok(Kind::Name, "my name is Lee Mei Ling"), "Lee Mei Ling");
+        assert_eq!(ok(Kind::IdNumber, "it's K1234567(8)"), "K12345678");
+        assert_eq!(
+            ok(
+                Kind::Email,
+                "my email is the alumni one lol... ok use tom_lee@yahoo.com.hk"
+            ),
+            "tom_lee@yahoo.com.hk"
+        );
         assert_eq!(ok(Kind::Year, "class of 1991."), "1991");
         assert_eq!(ok(Kind::Year, " 2026 "), "2026");
         for bad in [

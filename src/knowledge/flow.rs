@@ -56,6 +56,10 @@ pub enum Detail {
     StopForwarding,
     /// "I'm not sure", "I don't remember".
     NotSure,
+    /// "my name is spelled wrong in your records".
+    WrongName,
+    /// "the passport number you have is wrong".
+    WrongPassport,
 }
 
 impl Detail {
@@ -63,7 +67,10 @@ impl Detail {
     /// activated, what they studied), rather than about this one message ("not sure", "turn off
     /// forwarding").
     pub fn is_lasting(self) -> bool {
-        !matches!(self, Detail::NotSure | Detail::StopForwarding)
+        !matches!(
+            self,
+            Detail::NotSure | Detail::StopForwarding | Detail::WrongName | Detail::WrongPassport
+        )
     }
 }
 

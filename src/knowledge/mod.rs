@@ -36,6 +36,16 @@ pub struct Intent {
     /// for that?" → `link`). A kind without an answer here is answered honestly: the FAQ says
     /// no more, and a person is offered.
     pub followups: BTreeMap<String, String>,
+    /// Not the answer for someone who said one of these details: that intent's is instead
+    /// (an exchange student asking how to activate is told who is eligible).
+    pub not_for: Option<NotFor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotFor {
+    pub when: Vec<flow::Detail>,
+    pub instead: String,
 }
 
 /// A kind of follow-up question that leans on the answer just given ("is there a link for
@@ -208,6 +218,8 @@ struct IntentDoc {
     related: Vec<String>,
     #[serde(default)]
     followups: BTreeMap<String, String>,
+    #[serde(default)]
+    not_for: Option<NotFor>,
 }
 
 /// Reads and checks every YAML file below `dir`.
@@ -520,6 +532,14 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             for target in &intent.related {
                 references.push((file.to_path_buf(), line, intent.id.clone(), target.clone()));
             }
+            if let Some(not_for) = &intent.not_for {
+                references.push((
+                    file.to_path_buf(),
+                    line,
+                    intent.id.clone(),
+                    not_for.instead.clone(),
+                ));
+            }
             say(line, &intent.title);
             say(line, &intent.answer);
             for (kind, answer) in &intent.followups {
@@ -551,6 +571,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
                     .into_iter()
                     .map(|(k, a)| (k, a.trim().to_string()))
                     .collect(),
+                not_for: intent.not_for,
             });
         }
     }

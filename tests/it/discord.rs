@@ -184,7 +184,7 @@ async fn a_flow_needing_personal_data_moves_from_the_channel_to_a_dm() {
     bot.fake.say(
         "4",
         Some(CHANNEL),
-        &mention("my passport number is wrong in your records"),
+        &mention("please correct my records"),
         json!([]),
     );
     let mut invitation = bot.fake.next_message().await;
@@ -224,7 +224,7 @@ async fn an_attachment_is_downloaded_and_stored_with_the_ticket() {
     let bot = Bot::start().await;
     let user = "5";
     bot.fake
-        .say(user, None, "I need to correct my name", json!([]));
+        .say(user, None, "I need to correct my records", json!([]));
     let what = bot.fake.next_message().await;
     bot.fake.press(user, None, &what, &button(&what, "My name"));
     let ask = bot.fake.next_message().await;

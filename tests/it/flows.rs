@@ -95,7 +95,7 @@ async fn activation_walks_name_then_passport_then_offers_a_correction() {
 #[tokio::test]
 async fn a_correction_request_validates_every_answer_and_files_one_ticket() {
     let e = engine();
-    let r = say(&e, "u1", "my name is wrong in your records").await;
+    let r = say(&e, "u1", "please correct my records").await;
     assert!(text(&r).contains("What is wrong"), "{r:#?}");
     let r = press(&e, "u1", &button(&r, "passport number")).await;
     // FAQ 1a first: a renewed passport needs no correction.
@@ -198,7 +198,7 @@ async fn a_correction_request_validates_every_answer_and_files_one_ticket() {
         ticket
             .transcript
             .iter()
-            .any(|l| l.text == "my name is wrong in your records"),
+            .any(|l| l.text == "please correct my records"),
         "the transcript starts where the user asked: {:#?}",
         ticket.transcript
     );
@@ -240,7 +240,7 @@ async fn back_help_cancel_and_a_person_work_at_any_step() {
     assert_eq!(in_flow(&e, "u1").await, None);
 
     // "talk to a person" in the middle of a value step is not taken as a name.
-    let r = say(&e, "u2", "my passport number is wrong").await;
+    let r = say(&e, "u2", "please correct my records").await;
     press(&e, "u2", &button(&r, "My name")).await;
     let r = say(&e, "u2", "talk to a person").await;
     assert!(
@@ -647,7 +647,7 @@ async fn a_deep_link_from_a_public_chat_starts_the_flow_in_private() {
     let r = e
         .handle(Inbound {
             from: public,
-            content: Content::Text("my passport number is wrong in your records".into()),
+            content: Content::Text("please correct my records".into()),
         })
         .await;
     let private = button(&r, "private chat");

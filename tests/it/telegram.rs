@@ -149,8 +149,7 @@ async fn a_button_press_advances_a_flow_and_retires_the_old_keyboard() {
 async fn a_document_upload_ends_in_a_ticket_with_the_stored_file() {
     let bot = Bot::start().await;
     let user = 7003;
-    bot.fake
-        .say(user, "my passport number is wrong in your records");
+    bot.fake.say(user, "please correct my records");
     let what = bot.fake.next_message().await;
     bot.fake.press(
         user,

@@ -113,6 +113,28 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if has_prefix("forward") && any(&stop) {
         found.insert(Detail::StopForwarding);
     }
+    let wrong = [
+        "wrong",
+        "incorrect",
+        "typo",
+        "misspelled",
+        "misspelt",
+        "spelled wrong",
+        "spelt wrong",
+        "missing",
+        "mistake",
+        "correct",
+        "fix",
+        "amend",
+        "change",
+        "update",
+    ];
+    if any(&wrong) && !has("passport") && (has("name") || has("surname") || has("spelling")) {
+        found.insert(Detail::WrongName);
+    }
+    if any(&wrong) && has("passport") && !has("name") && !found.contains(&Detail::PassportRenewed) {
+        found.insert(Detail::WrongPassport);
+    }
     if any(&[
         "not sure",
         "unsure",
@@ -187,5 +209,10 @@ mod tests {
         assert_eq!(of("how do I turn off forwarding"), [StopForwarding]);
         assert_eq!(of("set up forwarding"), []);
         assert_eq!(of("I don't remember"), [NotSure]);
+        assert_eq!(of("my name is spelled wrong in your records"), [WrongName]);
+        assert_eq!(
+            of("the passport number you have for me is wrong"),
+            [WrongPassport]
+        );
     }
 }

@@ -10,11 +10,11 @@ use crate::knowledge::KnowledgeBase;
 use crate::matcher::normalize::{self, stem};
 
 /// Words that carry no meaning of their own for telling follow-ups apart.
-const FILLER: [&str; 40] = [
-    "a", "an", "the", "is", "are", "was", "be", "do", "does", "did", "i", "me", "my", "you",
-    "your", "to", "for", "of", "on", "in", "at", "with", "can", "could", "will", "would", "there",
-    "that", "this", "it", "too", "also", "and", "so", "then", "please", "pls", "ok", "what",
-    "about",
+const FILLER: [&str; 42] = [
+    "or", "not", "a", "an", "the", "is", "are", "was", "be", "do", "does", "did", "i", "me", "my",
+    "you", "your", "to", "for", "of", "on", "in", "at", "with", "can", "could", "will", "would",
+    "there", "that", "this", "it", "too", "also", "and", "so", "then", "please", "pls", "ok",
+    "what", "about",
 ];
 
 /// Words that make a message lean on the previous answer.
@@ -45,12 +45,13 @@ impl FollowupIndex {
 
     /// The follow-up kind `text` asks, if it reads as one.
     pub fn find(&self, text: &str) -> Option<&str> {
-        let all = normalize::tokenize(text);
+        let mut all = normalize::tokenize(text);
+        all.retain(|w| !normalize::is_particle(w));
         if all.is_empty() || all.len() > 12 {
             return None;
         }
         let words = content_words(text);
-        let leans = all.len() <= 5 || all.iter().any(|w| LEANING.contains(&w.as_str()));
+        let leans = all.len() <= 7 || all.iter().any(|w| LEANING.contains(&w.as_str()));
         if !leans || words.is_empty() {
             return None;
         }
@@ -71,7 +72,7 @@ impl FollowupIndex {
 fn content_words(text: &str) -> BTreeSet<String> {
     normalize::tokenize(text)
         .iter()
-        .filter(|w| !FILLER.contains(&w.as_str()))
+        .filter(|w| !FILLER.contains(&w.as_str()) && !normalize::is_particle(w))
         .map(|w| stem(w).to_string())
         .collect()
 }

@@ -3,6 +3,7 @@
 //! they already gave, and how they feel. The matcher stays a sentence classifier and flows stay
 //! a step machine; this layer decides what the engine answers.
 
+pub mod answers;
 pub mod details;
 pub mod followups;
 pub mod split;
@@ -17,7 +18,8 @@ pub use followups::FollowupIndex;
 
 /// Intents about the conversation itself: never a topic to follow up on, and never worth a
 /// "did you mean" beside a real question.
-pub const SMALL_TALK: [&str; 5] = ["greeting", "thanks", "goodbye", "help", "capabilities"];
+pub const SMALL_TALK: [&str; 5] = ["greeting", THANKS, "goodbye", "help", "capabilities"];
+const THANKS: &str = "thanks";
 
 /// What the engine should do with a message, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +59,16 @@ impl Reader<'_> {
     pub fn read(&self, text: &str, context: Context<'_>) -> Reading {
         let details = details::extract(text, false);
         let frustrated = tone::frustrated(text);
-        let parts = self.parts(text, &details, context);
+        let parts = self
+            .parts(text, &details, context)
+            .into_iter()
+            .map(|p| self.adjust(p, &details))
+            .fold(Vec::new(), |mut kept, p| {
+                if !kept.contains(&p) {
+                    kept.push(p);
+                }
+                kept
+            });
         Reading {
             parts,
             details,
@@ -66,6 +77,14 @@ impl Reader<'_> {
     }
 
     fn parts(&self, text: &str, details: &BTreeSet<Detail>, context: Context<'_>) -> Vec<Part> {
+        // "ok that link works, thx" after an answer: thanks, not the question again.
+        if context.topic.is_some()
+            && tone::thanks(text)
+            && !split::asks(text)
+            && self.kb.intent(THANKS).is_some()
+        {
+            return vec![Part::Intent(THANKS.to_string())];
+        }
         let whole = self.matcher.classify(text);
         if let Some(topic) = context.topic
             && let Some(kind) = self.followups.find(text)
@@ -82,11 +101,17 @@ impl Reader<'_> {
                 }];
             }
         }
+        // Only questions count as questions of their own: "this is ridiculous. nothing arrives.
+        // fix it" is one complaint, "exchange student 2019. alumni email?" one question.
         let pieces = split::split(text);
-        if pieces.len() > 1 {
+        if pieces.iter().filter(|p| split::asks(p)).count() > 1 {
             let mut parts: Vec<Part> = Vec::new();
             let mut answered: Vec<String> = Vec::new();
-            for piece in pieces.iter().take(split::MAX_PARTS + 2) {
+            for piece in pieces
+                .iter()
+                .filter(|p| split::asks(p))
+                .take(split::MAX_PARTS + 2)
+            {
                 let outcome = self.matcher.classify(piece);
                 match self.decide(outcome, piece, details, context) {
                     Part::Intent(id) if !answered.contains(&id) => {
@@ -119,6 +144,18 @@ impl Reader<'_> {
             }
         }
         vec![self.decide(whole, text, details, context)]
+    }
+
+    /// An intent read in the light of what the user said: not the answer for their situation
+    /// (`not_for`: an exchange student asking how to activate is told who is eligible).
+    fn adjust(&self, part: Part, details: &BTreeSet<Detail>) -> Part {
+        let Part::Intent(id) = part else { return part };
+        match self.kb.intent(&id).and_then(|i| i.not_for.as_ref()) {
+            Some(not_for) if not_for.when.iter().any(|d| details.contains(d)) => {
+                Part::Intent(not_for.instead.clone())
+            }
+            _ => Part::Intent(id),
+        }
     }
 
     /// One sentence's outcome, with the conversation's help when the matcher is unsure.

@@ -31,6 +31,54 @@ pub fn split(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether a piece is shaped as a question or a request: a question mark, or a question or
+/// request word at its start ("how", "can I", "I want", "please").
+pub fn asks(piece: &str) -> bool {
+    let words = crate::matcher::normalize::tokenize(piece);
+    let lead = words
+        .iter()
+        .position(|w| {
+            !matches!(
+                w.as_str(),
+                "and" | "also" | "plus" | "btw" | "so" | "oh" | "then"
+            )
+        })
+        .map_or(&words[..0], |i| &words[i..]);
+    let first = lead.first().map(String::as_str).unwrap_or("");
+    piece.trim_end().ends_with(['?', '？'])
+        || matches!(
+            first,
+            "how"
+                | "what"
+                | "why"
+                | "where"
+                | "when"
+                | "which"
+                | "who"
+                | "can"
+                | "could"
+                | "do"
+                | "does"
+                | "is"
+                | "are"
+                | "will"
+                | "would"
+                | "should"
+                | "may"
+                | "please"
+                | "tell"
+                | "help"
+        )
+        // "I want ...", and problems stated: "I can't activate", "I'm not receiving".
+        || lead.len() >= 2
+            && lead[0] == "i"
+            && matches!(
+                lead[1].as_str(),
+                "want" | "need" | "would" | "can" | "cannot" | "am" | "do" | "did" | "have"
+                    | "forgot" | "lost" | "never"
+            )
+}
+
 fn push_part(parts: &mut Vec<String>, current: &mut String) {
     let part = current.trim().to_string();
     current.clear();

@@ -47,6 +47,16 @@ pub fn frustrated(text: &str) -> bool {
     angry || shouting || text.contains("!!!")
 }
 
+/// Whether the message thanks the bot ("ok the link works, thx").
+pub fn thanks(text: &str) -> bool {
+    normalize::tokenize(text).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "thanks" | "thank" | "thx" | "tks" | "ty" | "cheers" | "appreciate" | "appreciated"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
