@@ -216,7 +216,10 @@ impl Reader<'_> {
                 Part::Clarify(outcome)
             }
             Decision::Fallback => match context.topic {
-                Some(topic) if self.on_topic_question(&outcome) && leans_back(text) => {
+                Some(topic)
+                    if leans_back(text)
+                        && (self.on_topic_question(&outcome) || split::asks(text)) =>
+                {
                     Part::UnknownFollowUp {
                         topic: topic.to_string(),
                     }
