@@ -452,7 +452,11 @@ impl<S: Stores> Engine<S> {
         }
         let labels: Vec<&str> = offered.iter().map(|b| b.label.as_str()).collect();
         let words = normalize::tokenize(text);
-        let by_words = conversation.flow.is_some() && offered.len() >= 2 && words.len() <= 4;
+        // A year is read by the flow's details, not by a label sharing the word "after".
+        let by_words = conversation.flow.is_some()
+            && offered.len() >= 2
+            && words.len() <= 4
+            && !text.chars().any(|c| c.is_ascii_digit());
         answers::pick(&labels, &words, by_words).map(|i| offered[i].data.clone())
     }
 
@@ -625,7 +629,7 @@ impl<S: Stores> Engine<S> {
         if conversation.misunderstood >= 2 {
             let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
             let text = format!(
-                "{opening} I'm still not getting it, sorry. A person at the alumni office can help: email **{email}** or WhatsApp **{whatsapp}**, or I can open a ticket for you."
+                "{opening} A person at the alumni office can help where I can't: email **{email}** or WhatsApp **{whatsapp}**, or I can open a ticket for you."
             );
             return vec![Reply::text(text).with_buttons(self.staff_button())];
         }

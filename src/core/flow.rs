@@ -217,6 +217,22 @@ impl<S: Stores> Engine<S> {
                     run.history.push(at);
                     at = options[i].goto.clone();
                 }
+                // On the way back to the summary, questions already answered are passed.
+                Action::Ask { next, .. }
+                    if run.return_to.is_some()
+                        && step.field.as_ref().is_some_and(|f| {
+                            run.fields.contains_key(&f.name) || run.files.contains_key(&f.name)
+                        }) =>
+                {
+                    run.history.push(at);
+                    at = next.clone();
+                }
+                Action::Confirm { .. } if run.return_to.is_some() => {
+                    run.return_to = None;
+                    run.step = at;
+                    replies.push(self.prompt(flow, step, run));
+                    return Ok(replies);
+                }
                 action if action.waits() => {
                     run.step = at;
                     replies.push(self.prompt(flow, step, run));
@@ -462,9 +478,22 @@ impl<S: Stores> Engine<S> {
         conversation.misunderstood = 0;
         let target = match (&step.action, answer) {
             (Action::Choices(options), Answer::Choice(i)) if i < options.len() => {
-                if let (Some(field), Some(run)) = (&step.field, conversation.flow.as_mut()) {
-                    run.fields
-                        .insert(field.name.clone(), options[i].label.clone());
+                if let Some(run) = conversation.flow.as_mut() {
+                    if let Some(field) = &step.field {
+                        run.fields
+                            .insert(field.name.clone(), options[i].label.clone());
+                    }
+                    // Answers given on a branch not taken (before "back" or a change from the
+                    // summary) are not the user's request any more.
+                    let taken = flow.reachable_from(&options[i].goto);
+                    for (_, other) in options.iter().enumerate().filter(|&(j, _)| j != i) {
+                        for id in flow.reachable_from(&other.goto).difference(&taken) {
+                            if let Some(f) = flow.step(id).and_then(|s| s.field.as_ref()) {
+                                run.fields.remove(&f.name);
+                                run.files.remove(&f.name);
+                            }
+                        }
+                    }
                 }
                 options[i].goto.clone()
             }
@@ -519,7 +548,25 @@ impl<S: Stores> Engine<S> {
             .expect("go is called inside a flow");
         let left = std::mem::take(&mut run.step);
         run.history.push(left);
-        let target = run.return_to.take().unwrap_or(target);
+        // Changing an answer from the summary goes back to it, unless the change leads to a
+        // question not answered yet (another branch): then on along it, and back later.
+        let flow = self.kb.flow(&run.flow);
+        let unanswered = |id: &str| {
+            flow.and_then(|f| f.step(id)).is_some_and(|s| {
+                s.action.waits()
+                    && !matches!(s.action, Action::Confirm { .. })
+                    && s.field.as_ref().is_none_or(|f| {
+                        !run.fields.contains_key(&f.name) && !run.files.contains_key(&f.name)
+                    })
+            })
+        };
+        let target = match run.return_to.clone() {
+            Some(summary) if !unanswered(&target) => {
+                run.return_to = None;
+                summary
+            }
+            _ => target,
+        };
         self.advance(conversation, &target, turn).await
     }
 
@@ -607,16 +654,24 @@ impl<S: Stores> Engine<S> {
                 }
             }
             action => {
-                if let Some(answer) = typed_answer(action, text) {
-                    return self.apply(conversation, answer, turn).await;
-                }
+                // Details first: "after I graduated in 2012" is a year before March 2014, not
+                // the label that shares the word "after".
                 if let Action::Choices(options) = action
                     && let Some(i) = chosen_by_details(options, &details::extract(text, true))
                 {
                     let answer = Answer::Choice(i);
                     return self.apply(conversation, answer, turn).await;
                 }
-                if let Some(replies) = self.side_question(conversation, text, turn).await? {
+                if let Some(answer) = typed_answer(action, text) {
+                    return self.apply(conversation, answer, turn).await;
+                }
+                // A bare date ("march 2014") answers nothing here and asks nothing either.
+                let only_a_date = tokenize(text)
+                    .iter()
+                    .all(|w| w.chars().all(|c| c.is_ascii_digit()) || details::is_month(w));
+                if !only_a_date
+                    && let Some(replies) = self.side_question(conversation, text, turn).await?
+                {
                     return Ok(replies);
                 }
                 let what = match action {
@@ -658,6 +713,10 @@ impl<S: Stores> Engine<S> {
         text: &str,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Option<Vec<Reply>>> {
+        // Only a question or a request is a side question: "i'll send it as pdf" is not.
+        if !super::understand::split::asks(text) {
+            return Ok(None);
+        }
         let outcome = self.matcher.classify(text);
         let own_intent = self
             .position(conversation)
@@ -794,21 +853,30 @@ fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
         return None;
     }
     let words = tokenize(text);
-    let first = words.first()?.as_str();
+    if words.is_empty() {
+        return None;
+    }
     match action {
         Action::Solved { .. } => answers::yes_or_no(&words).map(|a| match a {
             YesNo::Yes => Answer::Yes,
             YesNo::No => Answer::No,
         }),
-        Action::Confirm { .. } => match first {
-            "send" | "submit" | "confirm" | "correct" | "yes" | "y" | "ok" | "okay"
-                if words.len() <= 4 =>
-            {
+        Action::Confirm { .. } if words.len() <= 6 => {
+            let has = |w: &[&str]| words.iter().any(|x| w.contains(&x.as_str()));
+            if has(&["not", "dont", "no"]) {
+                None
+            } else if has(&["edit", "change", "fix", "wrong"]) {
+                Some(Answer::Edit)
+            } else if has(&["cancel"]) {
+                Some(Answer::Cancel)
+            } else if has(&[
+                "send", "submit", "confirm", "correct", "yes", "y", "ok", "okay",
+            ]) {
                 Some(Answer::Send)
+            } else {
+                None
             }
-            "edit" | "change" | "fix" if words.len() <= 4 => Some(Answer::Edit),
-            _ => None,
-        },
+        }
         Action::Choices(options) => {
             let labels: Vec<&str> = options.iter().map(|c| c.label.as_str()).collect();
             answers::pick(&labels, &words, true).map(Answer::Choice)

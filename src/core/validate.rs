@@ -97,6 +97,25 @@ fn name(text: &str) -> Result<String, String> {
     if tidy.chars().count() > 100 {
         return Err("That is too long for a name (100 characters at most).".into());
     }
+    // "my name", "actually no, it's my passport that's wrong": a sentence, not a name.
+    const SENTENCE_WORDS: [&str; 28] = [
+        "my", "is", "it's", "its", "not", "the", "that", "that's", "wrong", "name", "said",
+        "sorry", "wait", "actually", "passport", "number", "please", "thanks", "yes", "no", "fine",
+        "should", "be", "record", "send", "looks", "ok", "okay",
+    ];
+    let sentence = tidy
+        .split([' ', ','])
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphabetic() && c != '\'')
+                .to_lowercase()
+        })
+        .any(|w| SENTENCE_WORDS.contains(&w.as_str()));
+    if sentence {
+        return Err(
+            "That reads like a sentence rather than a name: please type only your name, as on your HKID card or passport (or **back** to change your earlier answer)."
+                .into(),
+        );
+    }
     Ok(tidy)
 }
 
@@ -181,6 +200,13 @@ mod tests {
     fn years_between_the_first_class_and_now() {
         assert_eq!(ok(Kind::Year, "2015"), "2015");
         assert_eq!(ok(Kind::Name, "my name is Lee Mei Ling"), "Lee Mei Ling");
+        for sentence in [
+            "my name",
+            "actually no, it's my passport number that's wrong, not the name",
+            "hmm wait, sorry, it is the name after all",
+        ] {
+            assert!(refused(Kind::Name, sentence), "{sentence:?} kept as a name");
+        }
         assert_eq!(ok(Kind::IdNumber, "it's K1234567(8)"), "K12345678");
         assert_eq!(
             ok(

@@ -58,6 +58,8 @@ pub enum Detail {
     NotSure,
     /// "my name is spelled wrong in your records".
     WrongName,
+    /// "I have a BBA", "msc in 2018".
+    DegreeGraduate,
     /// "the passport number you have is wrong".
     WrongPassport,
 }
@@ -99,6 +101,20 @@ impl Flow {
     /// Fields in the order the flow collects them.
     pub fn fields(&self) -> impl Iterator<Item = &Field> {
         self.steps.iter().filter_map(|s| s.field.as_ref())
+    }
+
+    /// The steps that can follow `from`, itself included.
+    pub fn reachable_from(&self, from: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(id) = todo.pop() {
+            if let Some(step) = self.step(&id)
+                && seen.insert(id)
+            {
+                todo.extend(step.action.successors().into_iter().map(str::to_string));
+            }
+        }
+        seen
     }
 
     /// Whether the flow acts on this detail (an entry or a choice `when:` names it).

@@ -30,6 +30,9 @@ struct TurnSpec {
     expect: Vec<String>,
     #[serde(default)]
     contains: Vec<String>,
+    /// Words the replies must not hold (e.g. a field of an abandoned branch in the summary).
+    #[serde(default)]
+    absent: Vec<String>,
     #[serde(default)]
     off_topic: bool,
     #[serde(default)]
@@ -135,6 +138,11 @@ async fn personas_reach_their_goals() {
             for needle in &turn.contains {
                 if !said.contains(needle) {
                     wrong.push(format!("expected the words {needle:?}"));
+                }
+            }
+            for needle in &turn.absent {
+                if said.contains(needle) {
+                    wrong.push(format!("did not expect the words {needle:?}"));
                 }
             }
             if turn.fallback != trace.fell_back {

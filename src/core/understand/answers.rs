@@ -132,8 +132,9 @@ pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Op
         }
     }
     // The label sharing the most meaningful words, when one clearly does.
-    const SMALL: [&str; 14] = [
-        "i", "a", "the", "my", "it", "is", "was", "to", "of", "with", "s", "am", "an", "one",
+    const SMALL: [&str; 24] = [
+        "i", "a", "the", "my", "it", "is", "was", "to", "of", "with", "s", "am", "an", "one", "in",
+        "on", "at", "for", "and", "there", "that", "this", "then", "please",
     ];
     let meaningful: Vec<&String> = words
         .iter()
@@ -149,8 +150,10 @@ pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Op
         .collect();
     scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     match scores[..] {
-        [(i, best), (_, second), ..] if best > 0 && best > second => Some(i),
-        [(i, best)] if best > 0 => Some(i),
+        // Two shared words, or one for a reply of a word or two ("passport", "the name"): one
+        // shared word in a sentence ("i was a student there") names nothing.
+        [(i, best), (_, second), ..] if best > second && (best >= 2 || words.len() <= 2) => Some(i),
+        [(i, best)] if best >= 2 || (best == 1 && words.len() <= 2) => Some(i),
         _ => None,
     }
 }

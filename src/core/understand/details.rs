@@ -75,6 +75,27 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
         found.remove(&Detail::ActivatedAfter2014);
     }
 
+    // ("ma" is left out: in Hong Kong English it ends a question.)
+    const DEGREES: [&str; 15] = [
+        "degree",
+        "bachelor",
+        "bachelors",
+        "master",
+        "masters",
+        "doctorate",
+        "phd",
+        "mphil",
+        "bsc",
+        "ba",
+        "bba",
+        "beng",
+        "msc",
+        "mba",
+        "meng",
+    ];
+    if any(&DEGREES) && !any(&["non degree", "short course", "certificate"]) {
+        found.insert(Detail::DegreeGraduate);
+    }
     if has_prefix("exchang") && !phrase("exchange online") {
         found.insert(Detail::ExchangeStudent);
     }
@@ -150,6 +171,25 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     found
 }
 
+/// Whether a word names a month ("march", "mar").
+pub fn is_month(word: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    word.len() >= 3 && MONTHS.iter().any(|m| m.starts_with(word))
+}
+
 /// Whether the words of `phrase` occur in a row in `words`.
 fn contains_phrase(words: &[String], phrase: &str) -> bool {
     let wanted: Vec<&str> = phrase.split(' ').collect();
@@ -209,6 +249,13 @@ mod tests {
         assert_eq!(of("how do I turn off forwarding"), [StopForwarding]);
         assert_eq!(of("set up forwarding"), []);
         assert_eq!(of("I don't remember"), [NotSure]);
+        assert_eq!(of("msc in 2018"), [DegreeGraduate]);
+        assert_eq!(
+            extract("after i graduated in 2012", true)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [ActivatedBefore2014]
+        );
         assert_eq!(of("my name is spelled wrong in your records"), [WrongName]);
         assert_eq!(
             of("the passport number you have for me is wrong"),
