@@ -17,6 +17,7 @@ pub mod config;
 pub mod core;
 pub mod discord;
 pub mod knowledge;
+pub mod lang;
 pub mod markup;
 pub mod matcher;
 pub mod outbox;

@@ -184,6 +184,36 @@ pub fn extract(text: &str) -> Vec<Fact> {
     facts
 }
 
+/// The facts of `original` that its translation leaves out: links and email addresses as
+/// written, phone numbers by their digits, sizes, dates and numbers by their figures (a
+/// translation writes "March 2014" as "2014年3月", and keeps the 2014).
+pub fn dropped(original: &str, translation: &str) -> Vec<Fact> {
+    let lower = translation.to_lowercase();
+    let digits: String = translation.chars().filter(char::is_ascii_digit).collect();
+    let numbers: BTreeSet<&str> = translation
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    extract(original)
+        .into_iter()
+        .filter(|fact| {
+            let written = fact.written.to_lowercase();
+            let kept = match fact.kind {
+                FactKind::Url | FactKind::Email => lower.contains(&written),
+                FactKind::Phone => {
+                    let own: String = written.chars().filter(char::is_ascii_digit).collect();
+                    digits.contains(&own)
+                }
+                FactKind::Size | FactKind::Date | FactKind::Number => written
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|s| !s.is_empty())
+                    .all(|n| numbers.contains(n)),
+            };
+            !kept
+        })
+        .collect()
+}
+
 /// What the FAQ text supports, prepared once.
 pub struct Source {
     lower: String,

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
+use crate::lang::Lang;
 
 /// Longest flow or step id: button data is `f:<flow>:<step>:<choice>` and Telegram allows 64
 /// bytes of it.
@@ -273,6 +274,8 @@ pub(super) struct FlowDoc {
     pub id: String,
     pub title: String,
     #[serde(default)]
+    title_zh: Option<String>,
+    #[serde(default)]
     pub intent: Option<String>,
     pub steps: Vec<StepDoc>,
     #[serde(default)]
@@ -293,13 +296,19 @@ pub(super) struct StepDoc {
     #[serde(default)]
     say: Option<String>,
     #[serde(default)]
+    say_zh: Option<String>,
+    #[serde(default)]
     field: Option<String>,
     #[serde(default)]
     label: Option<String>,
     #[serde(default)]
+    label_zh: Option<String>,
+    #[serde(default)]
     ask: Option<Kind>,
     #[serde(default)]
     hint: Option<String>,
+    #[serde(default)]
+    hint_zh: Option<String>,
     #[serde(default)]
     next: Option<String>,
     #[serde(default)]
@@ -320,6 +329,8 @@ pub(super) struct StepDoc {
 #[serde(deny_unknown_fields)]
 struct ChoiceDoc {
     label: String,
+    #[serde(default)]
+    label_zh: Option<String>,
     goto: String,
     #[serde(default)]
     when: Vec<Detail>,
@@ -330,6 +341,42 @@ struct ChoiceDoc {
 struct SolvedDoc {
     yes: String,
     no: String,
+}
+
+impl FlowDoc {
+    /// The flow with its texts in `lang` (each `_zh` twin in place of the English text), and
+    /// the Chinese texts it lacks as (step, key) when Chinese is asked for.
+    pub(super) fn localize(mut self, lang: Lang) -> (FlowDoc, Vec<(Option<String>, String)>) {
+        let mut missing = Vec::new();
+        if !lang.is_chinese() {
+            return (self, missing);
+        }
+        let mut keys = Vec::new();
+        super::swap(&mut self.title, self.title_zh.take(), "title_zh", &mut keys);
+        missing.extend(keys.drain(..).map(|k| (None, k)));
+        for step in &mut self.steps {
+            let pairs = [
+                (&mut step.say, step.say_zh.take(), "say_zh"),
+                (&mut step.label, step.label_zh.take(), "label_zh"),
+                (&mut step.hint, step.hint_zh.take(), "hint_zh"),
+            ];
+            for (text, translation, key) in pairs {
+                if let Some(text) = text {
+                    super::swap(text, translation, key, &mut keys);
+                }
+            }
+            for (i, choice) in step.choices.iter_mut().flatten().enumerate() {
+                super::swap(
+                    &mut choice.label,
+                    choice.label_zh.take(),
+                    &format!("choices[{}].label_zh", i + 1),
+                    &mut keys,
+                );
+            }
+            missing.extend(keys.drain(..).map(|k| (Some(step.step.clone()), k)));
+        }
+        (self, missing)
+    }
 }
 
 /// A problem with a flow, to be placed in its file: at the step it names, or at the flow.

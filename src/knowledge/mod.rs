@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::lang::Lang;
 use crate::markup;
 use crate::matcher::Example;
 use crate::matcher::normalize::Synonyms;
@@ -69,6 +70,11 @@ pub struct KnowledgeBase {
     /// Everything the bot says from this knowledge base, with where it is written.
     pub statements: Vec<Statement>,
     pub followup_kinds: Vec<FollowupKind>,
+    /// The languages every text is written in (`languages` in `bot.yaml`); English always.
+    pub languages: Vec<Lang>,
+    /// The same knowledge base with its Traditional Chinese texts, when it has them: same ids,
+    /// steps and examples, other words.
+    pub chinese: Option<Box<KnowledgeBase>>,
 }
 
 /// How to reach the alumni office. Texts say `{email}` and `{whatsapp}`; the loader fills them in.
@@ -97,6 +103,16 @@ const REFERENCE: &str = "reference";
 pub const SOURCE_FILE: &str = "source/alumni-email-faq.txt";
 
 impl KnowledgeBase {
+    /// The knowledge base whose texts are in `lang`'s language (Simplified readers get the
+    /// Traditional texts, converted where replies leave the core); English when it has no
+    /// Chinese.
+    pub fn in_lang(&self, lang: Lang) -> &KnowledgeBase {
+        match (lang.is_chinese(), &self.chinese) {
+            (true, Some(zh)) => zh,
+            _ => self,
+        }
+    }
+
     pub fn intent(&self, id: &str) -> Option<&Intent> {
         self.intents.iter().find(|i| i.id == id)
     }
@@ -198,6 +214,8 @@ struct FileDoc {
     own_facts: Vec<String>,
     #[serde(default)]
     followup_kinds: Vec<FollowupKindDoc>,
+    #[serde(default)]
+    languages: Vec<Lang>,
 }
 
 #[derive(Deserialize)]
@@ -205,6 +223,8 @@ struct FileDoc {
 struct FollowupKindDoc {
     id: String,
     examples: Vec<String>,
+    #[serde(default)]
+    examples_zh: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -212,14 +232,56 @@ struct FollowupKindDoc {
 struct IntentDoc {
     id: String,
     title: String,
+    #[serde(default)]
+    title_zh: Option<String>,
     examples: Vec<String>,
+    #[serde(default)]
+    examples_zh: Vec<String>,
     answer: String,
+    #[serde(default)]
+    answer_zh: Option<String>,
     #[serde(default)]
     related: Vec<String>,
     #[serde(default)]
     followups: BTreeMap<String, String>,
     #[serde(default)]
+    followups_zh: BTreeMap<String, String>,
+    #[serde(default)]
     not_for: Option<NotFor>,
+}
+
+impl IntentDoc {
+    /// The intent with its texts in `lang` (the Chinese twins replace the English ones), and
+    /// the Chinese keys it lacks when Chinese is asked for. Examples of both languages serve
+    /// every language.
+    fn localize(mut self, lang: Lang) -> (IntentDoc, Vec<String>) {
+        let mut missing = Vec::new();
+        self.examples.append(&mut self.examples_zh.clone());
+        if lang.is_chinese() {
+            if self.examples_zh.iter().all(|e| e.trim().is_empty()) {
+                missing.push("examples_zh".to_string());
+            }
+            swap(&mut self.title, self.title_zh.take(), "title_zh", &mut missing);
+            swap(&mut self.answer, self.answer_zh.take(), "answer_zh", &mut missing);
+            let mut zh = std::mem::take(&mut self.followups_zh);
+            for (kind, text) in &mut self.followups {
+                swap(text, zh.remove(kind), &format!("followups_zh.{kind}"), &mut missing);
+            }
+            for kind in zh.keys() {
+                missing.push(format!("followups.{kind} (answered only in followups_zh)"));
+            }
+        }
+        (self, missing)
+    }
+}
+
+/// Puts the translation in place of the English text; a missing or empty one is noted and the
+/// English kept, so that both languages' knowledge bases keep the same shape.
+pub(crate) fn swap(text: &mut String, translation: Option<String>, key: &str, missing: &mut Vec<String>) {
+    match translation {
+        Some(t) if !t.trim().is_empty() => *text = t,
+        _ => missing.push(key.to_string()),
+    }
 }
 
 /// Reads and checks every YAML file below `dir`.
@@ -254,6 +316,13 @@ pub fn load(dir: &Path) -> Result<KnowledgeBase, LoadError> {
             let faq = dir.join(SOURCE_FILE);
             if let Ok(faq_text) = std::fs::read_to_string(&faq) {
                 problems.extend(unsupported_facts(&kb, &faq_text, &sources));
+                if let Some(zh) = &kb.chinese {
+                    for p in unsupported_facts(zh, &faq_text, &sources) {
+                        if !problems.contains(&p) {
+                            problems.push(p);
+                        }
+                    }
+                }
             }
             if problems.is_empty() {
                 Ok(kb)
@@ -316,8 +385,82 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks a knowledge base given as (file name, contents) pairs.
+/// Checks a knowledge base given as (file name, contents) pairs: English, and Traditional
+/// Chinese when `languages` lists it, each text then having its `_zh` twin that keeps the
+/// English text's links, addresses, phone numbers and figures.
 pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadError> {
+    let (mut kb, mut problems) = load_lang(sources, Lang::En);
+    if !kb.languages.contains(&Lang::En) {
+        kb.languages.insert(0, Lang::En);
+    }
+    if kb.languages.iter().any(|l| l.is_chinese()) {
+        let (mut zh, zh_problems) = load_lang(sources, Lang::ZhHant);
+        for p in zh_problems {
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+        problems.extend(dropped_in_translation(&kb, &zh, sources));
+        zh.languages = kb.languages.clone();
+        kb.chinese = Some(Box::new(zh));
+    }
+    if problems.is_empty() {
+        Ok(kb)
+    } else {
+        Err(LoadError { problems })
+    }
+}
+
+/// Every link, address, phone number or figure of an English text that its Chinese twin drops,
+/// at the line of the Chinese text.
+fn dropped_in_translation(
+    en: &KnowledgeBase,
+    zh: &KnowledgeBase,
+    sources: &[(&Path, &str)],
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (original, translated) in en.statements.iter().zip(&zh.statements) {
+        let dropped = facts::dropped(&original.text, &translated.text);
+        if dropped.is_empty() {
+            continue;
+        }
+        let text = sources
+            .iter()
+            .find(|(p, _)| *p == translated.file)
+            .map_or("", |(_, t)| t);
+        let first: String = translated
+            .text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(12)
+            .collect();
+        let line = text
+            .lines()
+            .enumerate()
+            .skip(translated.line.unwrap_or(1).saturating_sub(1))
+            .find(|(_, l)| !first.is_empty() && l.contains(&first))
+            .map(|(i, _)| i + 1)
+            .or(translated.line);
+        for fact in dropped {
+            problems.push(Problem {
+                file: translated.file.clone(),
+                line,
+                message: format!(
+                    "the Chinese text drops the {} `{}` of its English twin",
+                    fact.kind.name(),
+                    fact.written
+                ),
+            });
+        }
+    }
+    problems
+}
+
+/// One language's knowledge base and the problems found reading it.
+fn load_lang(sources: &[(&Path, &str)], lang: Lang) -> (KnowledgeBase, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut kb = KnowledgeBase::default();
     // Where each intent was defined, and each example's owner, to report clashes.
@@ -374,8 +517,16 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             kb.contact = contact;
         }
         kb.own_facts.extend(doc.own_facts);
-        for kind in doc.followup_kinds {
+        kb.languages.extend(doc.languages);
+        for mut kind in doc.followup_kinds {
             let line = locate.id_after(&kind.id, 0);
+            if lang.is_chinese() && kind.examples_zh.iter().all(|e| e.trim().is_empty()) {
+                report(
+                    line,
+                    format!("follow-up kind `{}`: there are no Chinese examples (`examples_zh`)", kind.id),
+                );
+            }
+            kind.examples.append(&mut kind.examples_zh);
             if kind.examples.iter().all(|e| e.trim().is_empty()) {
                 report(
                     line,
@@ -443,6 +594,11 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
                 );
                 continue;
             }
+            let (flow_doc, missing) = flow_doc.localize(lang);
+            for (step, key) in missing {
+                let line = step.as_deref().map_or(flow_line, step_line);
+                report(line, format!("flow `{flow_id}`: no Chinese text `{key}`"));
+            }
             let (flow, flow_problems) = flow::build(flow_doc);
             for p in flow_problems {
                 let line = p.step.as_deref().map_or(flow_line, step_line);
@@ -479,7 +635,11 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
         }
 
         for intent in doc.intents {
+            let (intent, missing) = intent.localize(lang);
             let line = locate.intent(&intent.id);
+            for key in missing {
+                report(line, format!("intent `{}`: no Chinese text `{key}`", intent.id));
+            }
             let mut here =
                 |message: String| report(line, format!("intent `{}`: {message}", intent.id));
             if intent.id.is_empty()
@@ -641,11 +801,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
             message: "no intents found".into(),
         });
     }
-    if problems.is_empty() {
-        Ok(kb)
-    } else {
-        Err(LoadError { problems })
-    }
+    (kb, problems)
 }
 
 /// Fills `{email}` and `{whatsapp}` into every text from the one `contact`; a placeholder that is

@@ -16,7 +16,10 @@ pub const MAX_CHARS: usize = 500;
 
 /// Lower-cases, folds Unicode, expands contractions and splits into words.
 pub fn tokenize(text: &str) -> Vec<String> {
-    let folded: String = text
+    let cut: String = text.chars().take(MAX_CHARS).collect();
+    // Traditional and Simplified Chinese meet in one script, so one set of examples serves both.
+    let cut = crate::lang::fold(&cut);
+    let folded: String = cut
         .chars()
         .take(MAX_CHARS)
         .nfkc()
@@ -85,8 +88,7 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+    crate::lang::is_han(c) || matches!(c as u32, 0x3040..=0x30FF | 0xAC00..=0xD7AF)
 }
 
 /// Sentence-final particles of Hong Kong English ("can I still use it ah?", "ok la"): they
@@ -109,6 +111,22 @@ pub fn is_particle(word: &str) -> bool {
             | "ho"
             | "aiya"
             | "aiyah"
+            // Cantonese and Mandarin sentence particles (after folding to one script).
+            | "呀"
+            | "啊"
+            | "呙"
+            | "喎"
+            | "㗎"
+            | "啦"
+            | "嘛"
+            | "啰"
+            | "吖"
+            | "喇"
+            | "嘞"
+            | "咯"
+            | "噃"
+            | "啫"
+            | "嘅"
     )
 }
 
