@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use zhconv::Variant;
 
 /// A language of the bot's replies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub enum Lang {
     #[default]
     #[serde(rename = "en")]
@@ -58,12 +60,49 @@ impl Lang {
         if t == "en" || t.starts_with("en-") || t == "english" || t == "英文" {
             return Some(Lang::En);
         }
-        let simplified = ["zh-hans", "zh-cn", "zh-sg", "zh-my", "简体", "简体中文", "简体字", "簡體", "簡體中文", "simplified", "simplified chinese"];
-        if simplified.iter().any(|s| t == *s || t.starts_with(&format!("{s}-"))) {
+        let simplified = [
+            "zh-hans",
+            "zh-cn",
+            "zh-sg",
+            "zh-my",
+            "简体",
+            "简体中文",
+            "简体字",
+            "簡體",
+            "簡體中文",
+            "simplified",
+            "simplified chinese",
+        ];
+        if simplified
+            .iter()
+            .any(|s| t == *s || t.starts_with(&format!("{s}-")))
+        {
             return Some(Lang::ZhHans);
         }
-        let traditional = ["zh", "zh-hant", "zh-hk", "zh-tw", "zh-mo", "繁體", "繁體中文", "繁体", "繁体中文", "中文", "廣東話", "广东话", "粵語", "粤语", "chinese", "traditional", "traditional chinese", "cantonese"];
-        if traditional.iter().any(|s| t == *s || t.starts_with(&format!("{s}-"))) {
+        let traditional = [
+            "zh",
+            "zh-hant",
+            "zh-hk",
+            "zh-tw",
+            "zh-mo",
+            "繁體",
+            "繁體中文",
+            "繁体",
+            "繁体中文",
+            "中文",
+            "廣東話",
+            "广东话",
+            "粵語",
+            "粤语",
+            "chinese",
+            "traditional",
+            "traditional chinese",
+            "cantonese",
+        ];
+        if traditional
+            .iter()
+            .any(|s| t == *s || t.starts_with(&format!("{s}-")))
+        {
             return Some(Lang::ZhHant);
         }
         None
@@ -169,7 +208,10 @@ mod tests {
     #[test]
     fn converts_traditional_to_simplified() {
         assert_eq!(to_simplified("啟用校友電郵帳戶"), "启用校友电邮帐户");
-        assert_eq!(to_simplified("https://x.ust.hk 說明"), "https://x.ust.hk 说明");
+        assert_eq!(
+            to_simplified("https://x.ust.hk 說明"),
+            "https://x.ust.hk 说明"
+        );
         assert_eq!(in_script("帳戶", Lang::ZhHant), "帳戶");
         assert_eq!(fold("電郵"), fold("电邮"));
     }

@@ -12,6 +12,7 @@ use super::ticket::{
     is_live,
 };
 use crate::knowledge::flow::Detail;
+use crate::lang::Lang;
 
 /// Everything the core remembers of one conversation between two messages. It is saved after
 /// every message, so a restart resumes exactly here.
@@ -47,6 +48,12 @@ pub struct Conversation {
     /// Details of the message being handled that only it means ("turn off forwarding").
     #[serde(skip)]
     pub said_now: BTreeSet<Detail>,
+    /// The language the bot answers in: the one the user's messages show, or the one they chose.
+    #[serde(default)]
+    pub lang: Lang,
+    /// The user chose `lang` (`/language`): it no longer follows their messages.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lang_chosen: bool,
 }
 
 /// A topic stays fresh for follow-ups this many messages after its answer.

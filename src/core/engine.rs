@@ -13,9 +13,11 @@ use tracing::{debug, info, warn};
 use super::conversation::{Conversation, ConversationStore};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
+use super::texts::{fill, tr};
 use super::ticket::{Addition, Author, TicketStore, TranscriptLine};
 use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading, answers};
 use crate::knowledge::KnowledgeBase;
+use crate::lang::{self, Lang};
 use crate::matcher::{Decision, Matcher, Outcome, normalize};
 use crate::privacy::Pseudonymizer;
 
@@ -31,6 +33,11 @@ const TRANSCRIPT_LINES_OUTSIDE_FLOWS: usize = 6;
 /// Button data. Kept short: Telegram allows 64 bytes of callback data.
 pub(super) const INTENT_PREFIX: &str = "intent:";
 const NONE_OF_THESE: &str = "none";
+/// `lang:<tag>`: a language chosen from `/language`'s buttons.
+const LANGUAGE_PREFIX: &str = "lang:";
+/// Openings of "I did not understand" replies.
+const DONT_KNOW: &str = "Sorry, I don't know about that.";
+const DIDNT_GET_IT: &str = "Sorry I didn't get it right.";
 /// `private:<flow>`: "continue in a private chat". Adapters turn it into a link or a move to a
 /// direct message; pressed in a private chat, it starts the flow.
 pub const PRIVATE_PREFIX: &str = "private:";
@@ -155,6 +162,11 @@ impl<S: Stores> Engine<S> {
             .pseudonyms
             .tag(&inbound.from.platform, &inbound.from.user);
         let rate_key = format!("{}:{}", inbound.from.platform, inbound.from.user);
+        // The language of the message, for replies before the conversation is at hand.
+        let hint = match &inbound.content {
+            Content::Text(text) => lang::detect(text).unwrap_or_default(),
+            _ => Lang::default(),
+        };
         match self
             .rate
             .check(&self.limits, &rate_key, std::time::Instant::now())
@@ -163,9 +175,13 @@ impl<S: Stores> Engine<S> {
             Verdict::SlowDown => {
                 info!(user = who, "rate limited");
                 return (
-                    vec![Reply::text(
-                        "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
-                    )],
+                    vec![Reply::text(lang::in_script(
+                        tr(
+                            hint,
+                            "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
+                        ),
+                        hint,
+                    ))],
                     Trace::default(),
                 );
             }
@@ -181,7 +197,7 @@ impl<S: Stores> Engine<S> {
                 info!(user = who, "blocked user ignored");
                 return (Vec::new(), Trace::default());
             }
-            Err(e) => return (self.apology(&who, "block list", &e), Trace::default()),
+            Err(e) => return (self.apology(&who, "block list", &e, hint), Trace::default()),
         }
         let lock = {
             let mut locks = self.locks.lock().expect("poisoned");
@@ -194,8 +210,11 @@ impl<S: Stores> Engine<S> {
 
         let mut conversation = match self.store.load(&key).await {
             Ok(c) => c.unwrap_or_default(),
-            Err(e) => return (self.apology(&who, "load", &e), Trace::default()),
+            Err(e) => return (self.apology(&who, "load", &e, hint), Trace::default()),
         };
+        if let Content::Text(text) = &inbound.content {
+            self.follow_language(&mut conversation, text);
+        }
         let turn = Turn {
             from: &inbound.from,
             who: &who,
@@ -203,13 +222,26 @@ impl<S: Stores> Engine<S> {
         };
         let line = user_line(&conversation, &inbound.content);
         record(&mut conversation, Author::User, line);
-        let replies = match self
+        let mut replies = match self
             .respond(&mut conversation, &inbound.content, &turn)
             .await
         {
             Ok(replies) => replies,
-            Err(e) => return (self.apology(&who, "respond", &e), Trace::default()),
+            Err(e) => {
+                return (
+                    self.apology(&who, "respond", &e, conversation.lang),
+                    Trace::default(),
+                );
+            }
         };
+        if conversation.lang == Lang::ZhHans {
+            for reply in &mut replies {
+                reply.text = lang::to_simplified(&reply.text);
+                for button in &mut reply.buttons {
+                    button.label = lang::to_simplified(&button.label);
+                }
+            }
+        }
         conversation.offered = replies
             .last()
             .map(|r| r.buttons.clone())
@@ -228,19 +260,38 @@ impl<S: Stores> Engine<S> {
         let excess = conversation.transcript.len().saturating_sub(keep);
         conversation.transcript.drain(..excess);
         if let Err(e) = self.store.save(&key, &conversation).await {
-            return (self.apology(&who, "save", &e), Trace::default());
+            return (
+                self.apology(&who, "save", &e, conversation.lang),
+                Trace::default(),
+            );
         }
         let trace = turn.trace.into_inner().expect("poisoned");
         (replies, trace)
     }
 
-    fn apology(&self, who: &str, stage: &str, error: &anyhow::Error) -> Vec<Reply> {
+    fn apology(&self, who: &str, stage: &str, error: &anyhow::Error, lang: Lang) -> Vec<Reply> {
         let reference = short_reference();
         warn!(user = who, stage, reference, error = %error, "storage failed");
-        let email = &self.kb.contact.email;
-        vec![Reply::text(format!(
-            "Sorry, something went wrong on my side. Please try again in a moment. If it keeps happening, contact **{email}** and quote reference **{reference}**."
-        ))]
+        let text = fill(
+            tr(
+                lang,
+                "Sorry, something went wrong on my side. Please try again in a moment. If it keeps happening, contact **{email}** and quote reference **{reference}**.",
+            ),
+            &[("email", &self.kb.contact.email), ("reference", &reference)],
+        );
+        vec![Reply::text(lang::in_script(&text, lang))]
+    }
+
+    /// The conversation answers in the language of the user's messages, unless they chose one.
+    /// A typed value a flow step waits for (a name, a passport number, a message for staff)
+    /// shows no language: "CHAN Tai Man" is a name, not a switch to English.
+    fn follow_language(&self, conversation: &mut Conversation, text: &str) {
+        if conversation.lang_chosen || self.awaits_value(conversation) {
+            return;
+        }
+        if let Some(lang) = lang::detect(text) {
+            conversation.lang = lang;
+        }
     }
 
     async fn respond(
@@ -273,16 +324,21 @@ impl<S: Stores> Engine<S> {
         let text = text.trim();
         if text.chars().count() > MAX_MESSAGE_CHARS {
             info!(user = turn.who, "message too long");
-            let mut replies = vec![Reply::text(format!(
-                "That message is too long for me (over {MAX_MESSAGE_CHARS} characters). Please say it in a sentence or two."
+            let mut replies = vec![Reply::text(fill(
+                tr(
+                    conversation.lang,
+                    "That message is too long for me (over {max} characters). Please say it in a sentence or two.",
+                ),
+                &[("max", &MAX_MESSAGE_CHARS.to_string())],
             ))];
             replies.extend(self.reprompt(conversation));
             return Ok(replies);
         }
         if normalize::tokenize(text).is_empty() {
-            let mut replies = vec![Reply::text(
+            let mut replies = vec![Reply::text(tr(
+                conversation.lang,
                 "I didn't catch anything there. Type what you need help with, for example \"I forgot my password\".",
-            )];
+            ))];
             replies.extend(self.reprompt(conversation));
             return Ok(replies);
         }
@@ -350,18 +406,20 @@ impl<S: Stores> Engine<S> {
                 _ => false,
             });
             if !asks_something {
-                replies.push(Reply::text(
+                replies.push(Reply::text(tr(
+                    conversation.lang,
                     "I'm sorry this has been frustrating. Let me get you to a person at the alumni office.",
-                ));
+                )));
                 replies.extend(self.open_intent(conversation, CONTACT_INTENT, turn).await?);
                 return Ok(replies);
             }
             // The question still gets its answer; a person is one press away.
             replies.push(
-                Reply::text(
+                Reply::text(tr(
+                    conversation.lang,
                     "I'm sorry this has been frustrating. Here is what the FAQ says; if you'd rather have a person at the alumni office take over, press the button.",
-                )
-                .with_buttons(self.staff_button()),
+                ))
+                .with_buttons(self.staff_button(conversation.lang)),
             );
         }
         let mut flow: Option<String> = None;
@@ -377,23 +435,23 @@ impl<S: Stores> Engine<S> {
                     } else {
                         // A second flow's intent: its answer in words.
                         turn.note(|t| t.answered.push(id.clone()));
-                        replies.extend(self.answer(&id));
+                        replies.extend(self.answer(&id, conversation.lang));
                     }
                 }
                 Part::FollowUp { topic, kind } => {
                     conversation.misunderstood = 0;
                     replies.push(self.followup(conversation, &topic, &kind, turn));
                 }
-                Part::UnknownFollowUp { topic } => replies.push(self.no_more_about(&topic, turn)),
+                Part::UnknownFollowUp { topic } => {
+                    replies.push(self.no_more_about(&topic, conversation.lang, turn))
+                }
                 Part::Clarify(outcome) => {
                     turn.note(|t| t.clarified = true);
-                    replies.push(self.did_you_mean(&outcome));
+                    replies.push(self.did_you_mean(&outcome, conversation.lang));
                 }
                 Part::Fallback => {
                     turn.note(|t| t.fell_back = true);
-                    replies.extend(
-                        self.not_understood(conversation, "Sorry, I don't know about that."),
-                    );
+                    replies.extend(self.not_understood(conversation, DONT_KNOW));
                 }
             }
         }
@@ -419,24 +477,30 @@ impl<S: Stores> Engine<S> {
         turn: &Turn<'_>,
     ) -> Reply {
         conversation.topic_age = 0;
-        match self.kb.intent(topic).and_then(|i| i.followups.get(kind)) {
+        let kb = self.kb.in_lang(conversation.lang);
+        match kb.intent(topic).and_then(|i| i.followups.get(kind)) {
             Some(answer) => {
                 turn.note(|t| t.answered.push(format!("{topic}#{kind}")));
                 Reply::text(answer)
             }
-            None => self.no_more_about(topic, turn),
+            None => self.no_more_about(topic, conversation.lang, turn),
         }
     }
 
     /// An on-topic question the knowledge base has no answer to: said plainly, a person offered.
-    fn no_more_about(&self, topic: &str, turn: &Turn<'_>) -> Reply {
+    fn no_more_about(&self, topic: &str, lang: Lang, turn: &Turn<'_>) -> Reply {
         turn.note(|t| t.no_answer = true);
-        let title = self.kb.intent(topic).map_or(topic, |i| i.title.as_str());
-        let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
-        Reply::text(format!(
-            "The FAQ I answer from says nothing more about that (on **{title}**). The alumni office can tell you: email **{email}** or WhatsApp **{whatsapp}**, or I can pass your question to staff."
+        let kb = self.kb.in_lang(lang);
+        let title = kb.intent(topic).map_or(topic, |i| i.title.as_str());
+        let crate::knowledge::Contact { email, whatsapp } = &kb.contact;
+        Reply::text(fill(
+            tr(
+                lang,
+                "The FAQ I answer from says nothing more about that (on **{title}**). The alumni office can tell you: email **{email}** or WhatsApp **{whatsapp}**, or I can pass your question to staff.",
+            ),
+            &[("title", title), ("email", email), ("whatsapp", whatsapp)],
         ))
-        .with_buttons(self.staff_button())
+        .with_buttons(self.staff_button(lang))
     }
 
     /// A typed reply that picks one of the buttons just offered: its number, its label, "the
@@ -484,47 +548,71 @@ impl<S: Stores> Engine<S> {
                     Some(flow) if self.kb.flow(flow).is_some() => {
                         self.start_flow(conversation, flow, turn).await?
                     }
-                    _ => self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT]),
+                    _ => {
+                        self.answer_many(&[GREETING_INTENT, CAPABILITIES_INTENT], conversation.lang)
+                    }
                 }
             }
-            "status" if slash || one_word => self.status(turn).await?,
-            "help" | "menu" if one_word => match self.flow_help(conversation) {
-                Some(replies) => replies,
-                None => self.answer(HELP_INTENT),
-            },
+            "status" if slash || one_word => self.status(turn, conversation.lang).await?,
+            "help" | "menu" | "幫助" | "帮助" | "說明" | "说明" if one_word => {
+                match self.flow_help(conversation) {
+                    Some(replies) => replies,
+                    None => self.answer(HELP_INTENT, conversation.lang),
+                }
+            }
+            "language" | "lang" | "語言" | "语言" if slash || one_word => {
+                let choice = text.split_whitespace().nth(1).and_then(Lang::parse);
+                self.choose_language(conversation, choice)
+            }
             "contact" if slash => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
-            "cancel" | "restart" | "stop" | "reset" | "quit" if one_word => {
+            "cancel" | "restart" | "stop" | "reset" | "quit" | "取消" | "重新開始" | "重新开始"
+            | "停止" | "唔要住" | "唔要喇"
+                if one_word =>
+            {
                 self.cancel(conversation)
             }
-            "back" if one_word => self.flow_back(conversation),
+            "back" | "返回" | "上一步" | "返轉頭" if one_word => {
+                self.flow_back(conversation)
+            }
             "forget" if slash => {
                 if turn.from.public {
-                    vec![Reply::text(
+                    vec![Reply::text(tr(
+                        conversation.lang,
                         "Send me /forget in a direct message: that is where your data is.",
-                    )]
+                    ))]
                 } else {
                     let kept = self
                         .store
                         .forget(&turn.from.platform, &turn.from.user)
                         .await?;
                     info!(user = turn.who, kept = kept.len(), "forgotten");
+                    let lang = conversation.lang;
                     *conversation = Conversation::default();
+                    // The language is no personal data; the next reply keeps it.
+                    conversation.lang = lang;
                     let text = if kept.is_empty() {
-                        "Done: I've deleted our conversations and everything you sent me here, including finished requests.".to_string()
+                        tr(
+                            lang,
+                            "Done: I've deleted our conversations and everything you sent me here, including finished requests.",
+                        )
+                        .to_string()
                     } else {
-                        format!(
-                            "Done: I've deleted our conversations and your finished requests. I kept your open request(s) {} because staff need them to finish; ask them to close a request if you want it deleted now.",
-                            kept.iter()
-                                .map(|r| format!("**{r}**"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                        let refs: Vec<String> = kept.iter().map(|r| format!("**{r}**")).collect();
+                        fill(
+                            tr(
+                                lang,
+                                "Done: I've deleted our conversations and your finished requests. I kept your open request(s) {references} because staff need them to finish; ask them to close a request if you want it deleted now.",
+                            ),
+                            &[("references", &super::texts::list(lang, &refs))],
                         )
                     };
                     vec![Reply::text(text)]
                 }
             }
             _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
-            _ if normalize::tokenize(text).join(" ") == "my tickets" => self.status(turn).await?,
+            _ if normalize::tokenize(text).join(" ") == "my tickets" => {
+                self.status(turn, conversation.lang).await?
+            }
             _ => return Ok(None),
         };
         Ok(Some(replies))
@@ -543,8 +631,13 @@ impl<S: Stores> Engine<S> {
             conversation.misunderstood = 0;
             return self.open_intent(conversation, id, turn).await;
         }
+        if let Some(tag) = data.strip_prefix(LANGUAGE_PREFIX)
+            && let Some(lang) = Lang::parse(tag)
+        {
+            return Ok(self.choose_language(conversation, Some(lang)));
+        }
         if data == NONE_OF_THESE {
-            return Ok(self.not_understood(conversation, "Sorry I didn't get it right."));
+            return Ok(self.not_understood(conversation, DIDNT_GET_IT));
         }
         if let Some(flow) = data.strip_prefix(PRIVATE_PREFIX)
             && self.kb.flow(flow).is_some()
@@ -559,9 +652,10 @@ impl<S: Stores> Engine<S> {
         }
         // A button from an older version of the bot, or made up: say so, lose nothing.
         info!(user = turn.who, "unknown button");
-        let mut replies = vec![Reply::text(
+        let mut replies = vec![Reply::text(tr(
+            conversation.lang,
             "That button is no longer active. Please type your question, or /help to see what I can do.",
-        )];
+        ))];
         replies.extend(self.reprompt(conversation));
         Ok(replies)
     }
@@ -578,26 +672,52 @@ impl<S: Stores> Engine<S> {
                 self.open_intent(conversation, &outcome.candidates[0].intent, turn)
                     .await?
             }
-            Decision::Clarify => vec![self.did_you_mean(outcome)],
-            Decision::Fallback => {
-                self.not_understood(conversation, "Sorry, I don't know about that.")
-            }
+            Decision::Clarify => vec![self.did_you_mean(outcome, conversation.lang)],
+            Decision::Fallback => self.not_understood(conversation, DONT_KNOW),
         })
     }
 
-    pub(super) fn did_you_mean(&self, outcome: &Outcome) -> Reply {
+    pub(super) fn did_you_mean(&self, outcome: &Outcome, lang: Lang) -> Reply {
+        let kb = self.kb.in_lang(lang);
         let mut buttons: Vec<Button> = outcome.candidates[..outcome.choices]
             .iter()
-            .filter_map(|c| self.kb.intent(&c.intent))
+            .filter_map(|c| kb.intent(&c.intent))
             .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
             .collect();
-        buttons.push(Button::new("None of these", NONE_OF_THESE));
+        buttons.push(Button::new(tr(lang, "None of these"), NONE_OF_THESE));
         let question = if buttons.len() == 2 {
-            "Did you mean this?"
+            tr(lang, "Did you mean this?")
         } else {
-            "Did you mean one of these?"
+            tr(lang, "Did you mean one of these?")
         };
         Reply::text(question).with_buttons(buttons)
+    }
+
+    /// `/language`: the language chosen, or buttons to choose one. A chosen language stays
+    /// until the user chooses again.
+    fn choose_language(&self, conversation: &mut Conversation, choice: Option<Lang>) -> Vec<Reply> {
+        match choice {
+            Some(lang) => {
+                conversation.lang = lang;
+                conversation.lang_chosen = true;
+                let mut replies = vec![Reply::text(tr(
+                    lang,
+                    "I'll answer in English from now on. Type /language to change it.",
+                ))];
+                replies.extend(self.reprompt(conversation));
+                replies
+            }
+            None => {
+                let buttons = Lang::ALL
+                    .iter()
+                    .map(|l| Button::new(l.name(), format!("{LANGUAGE_PREFIX}{}", l.tag())))
+                    .collect();
+                vec![
+                    Reply::text(tr(conversation.lang, "Which language shall I answer in?"))
+                        .with_buttons(buttons),
+                ]
+            }
+        }
     }
 
     /// What the user asked for: the intent's flow if it has one, else its answer. In the middle
@@ -613,7 +733,7 @@ impl<S: Stores> Engine<S> {
             return self.start_flow(conversation, &flow.id, turn).await;
         }
         self.set_topic(conversation, id);
-        let mut replies = self.answer(id);
+        let mut replies = self.answer(id, conversation.lang);
         if let Some(offer) = self.resume_offer(conversation) {
             replies.push(offer);
         }
@@ -623,58 +743,77 @@ impl<S: Stores> Engine<S> {
     pub(super) fn not_understood(
         &self,
         conversation: &mut Conversation,
-        opening: &str,
+        opening: &'static str,
     ) -> Vec<Reply> {
         conversation.misunderstood += 1;
+        let lang = conversation.lang;
+        let kb = self.kb.in_lang(lang);
+        let opening = tr(lang, opening);
         if conversation.misunderstood >= 2 {
-            let crate::knowledge::Contact { email, whatsapp } = &self.kb.contact;
-            let text = format!(
-                "{opening} A person at the alumni office can help where I can't: email **{email}** or WhatsApp **{whatsapp}**, or I can open a ticket for you."
+            let crate::knowledge::Contact { email, whatsapp } = &kb.contact;
+            let text = fill(
+                tr(
+                    lang,
+                    "{opening} A person at the alumni office can help where I can't: email **{email}** or WhatsApp **{whatsapp}**, or I can open a ticket for you.",
+                ),
+                &[
+                    ("opening", opening),
+                    ("email", email),
+                    ("whatsapp", whatsapp),
+                ],
             );
-            return vec![Reply::text(text).with_buttons(self.staff_button())];
+            return vec![Reply::text(text).with_buttons(self.staff_button(lang))];
         }
         let mut buttons: Vec<Button> = STARTER_TOPICS
             .iter()
-            .filter_map(|id| self.kb.intent(id))
+            .filter_map(|id| kb.intent(id))
             .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
             .collect();
-        buttons.extend(self.staff_button());
-        vec![Reply::text(format!(
-            "{opening} I can only help with the alumni email account: activation, passwords, aliases, Wi-Fi and library logins, forwarding, Office 365 and record corrections. Could you rephrase, or pick a topic?"
-        ))
-        .with_buttons(buttons)]
+        buttons.extend(self.staff_button(lang));
+        vec![
+            Reply::text(fill(
+                tr(
+                    lang,
+                    "{opening} I can only help with the alumni email account: activation, passwords, aliases, Wi-Fi and library logins, forwarding, Office 365 and record corrections. Could you rephrase, or pick a topic?",
+                ),
+                &[("opening", opening)],
+            ))
+            .with_buttons(buttons),
+        ]
     }
 
-    pub(super) fn staff_button(&self) -> Vec<Button> {
+    pub(super) fn staff_button(&self, lang: Lang) -> Vec<Button> {
         if self.kb.intent(CONTACT_INTENT).is_some() {
-            vec![Button::new("Talk to a person", STAFF)]
+            vec![Button::new(tr(lang, "Talk to a person"), STAFF)]
         } else {
             Vec::new()
         }
     }
 
-    pub(super) fn answer(&self, id: &str) -> Vec<Reply> {
-        self.answer_many(&[id])
+    pub(super) fn answer(&self, id: &str, lang: Lang) -> Vec<Reply> {
+        self.answer_many(&[id], lang)
     }
 
-    fn answer_many(&self, ids: &[&str]) -> Vec<Reply> {
+    fn answer_many(&self, ids: &[&str], lang: Lang) -> Vec<Reply> {
+        let kb = self.kb.in_lang(lang);
         let mut replies: Vec<Reply> = Vec::new();
         for id in ids {
-            let Some(intent) = self.kb.intent(id) else {
+            let Some(intent) = kb.intent(id) else {
                 continue;
             };
             let related: Vec<Button> = intent
                 .related
                 .iter()
-                .filter_map(|r| self.kb.intent(r))
+                .filter_map(|r| kb.intent(r))
                 .map(|r| Button::new(&r.title, format!("{INTENT_PREFIX}{}", r.id)))
                 .collect();
             replies.push(Reply::text(&intent.answer).with_buttons(related));
         }
         if replies.is_empty() {
-            replies.push(Reply::text(
+            replies.push(Reply::text(tr(
+                lang,
                 "What can I help you with about your alumni email account?",
-            ));
+            )));
         }
         replies
     }
@@ -682,7 +821,15 @@ impl<S: Stores> Engine<S> {
 
 /// "talk to a person" and its variants, typed on their own.
 fn wants_person(text: &str) -> bool {
-    let words = normalize::tokenize(text).join(" ");
+    let tokens = normalize::tokenize(text);
+    let zh = understand::chinese::text(&tokens);
+    if !zh.is_empty()
+        && zh.chars().count() <= 8
+        && understand::chinese::PERSON.iter().any(|p| zh.contains(p))
+    {
+        return true;
+    }
+    let words = tokens.join(" ");
     let words = words
         .strip_prefix("i want to ")
         .or_else(|| words.strip_prefix("can i "))

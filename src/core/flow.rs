@@ -12,11 +12,13 @@ use tracing::{debug, info};
 use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
+use super::texts::{fill, tr};
 use super::ticket::{NewTicket, TicketStore, TooManyOpen};
 use super::understand::answers::{self, YesNo};
 use super::understand::details;
 use super::validate;
 use crate::knowledge::flow::{Action, Choice, Detail, Flow, Kind, Step};
+use crate::lang::Lang;
 use crate::markup;
 use crate::matcher::Decision;
 use crate::matcher::normalize::tokenize;
@@ -80,8 +82,44 @@ impl<S: Stores> Engine<S> {
     /// The flow and step the user is at, if the run still fits the knowledge base.
     fn position(&self, conversation: &Conversation) -> Option<(&Flow, &Step)> {
         let run = conversation.flow.as_ref()?;
-        let flow = self.kb.flow(&run.flow)?;
+        let flow = self.kb.in_lang(conversation.lang).flow(&run.flow)?;
         Some((flow, flow.step(&run.step)?))
+    }
+
+    /// Whether the step waiting for the user takes a typed value (a name, a number, a message).
+    pub(super) fn awaits_value(&self, conversation: &Conversation) -> bool {
+        self.position(conversation)
+            .is_some_and(|(_, step)| matches!(step.action, Action::Ask { .. }))
+    }
+
+    /// A kept choice as the user saw it: the label in their language of the option kept in
+    /// English; any other value as it is.
+    fn shown_label(&self, flow: &Flow, field: &str, value: &str) -> String {
+        let options = |f: &Flow| match f.step_for_field(field).map(|s| &s.action) {
+            Some(Action::Choices(options)) => Some(options.clone()),
+            _ => None,
+        };
+        let english = self.kb.flow(&flow.id).and_then(options);
+        let shown = options(flow);
+        english
+            .zip(shown)
+            .and_then(|(en, shown)| {
+                let i = en.iter().position(|c| c.label == value)?;
+                shown.get(i).map(|c| c.label.clone())
+            })
+            .unwrap_or_else(|| value.to_string())
+    }
+
+    /// What a choice is kept as in a ticket: its English label, the one staff work with.
+    fn kept_label(&self, flow: &str, step: &str, choice: usize, shown: &str) -> String {
+        self.kb
+            .flow(flow)
+            .and_then(|f| f.step(step))
+            .and_then(|s| match &s.action {
+                Action::Choices(options) => options.get(choice).map(|c| c.label.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| shown.to_string())
     }
 
     pub(super) async fn start_flow(
@@ -90,8 +128,9 @@ impl<S: Stores> Engine<S> {
         flow_id: &str,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
-        let Some(flow) = self.kb.flow(flow_id) else {
-            return Ok(self.answer(flow_id));
+        let lang = conversation.lang;
+        let Some(flow) = self.kb.in_lang(lang).flow(flow_id) else {
+            return Ok(self.answer(flow_id, lang));
         };
         if turn.from.public && flow.collects_personal_data() {
             info!(user = turn.who, flow = flow.id, "flow needs a private chat");
@@ -99,15 +138,18 @@ impl<S: Stores> Engine<S> {
             let mut replies = flow
                 .intent
                 .as_deref()
-                .map(|i| self.answer(i))
+                .map(|i| self.answer(i, lang))
                 .unwrap_or_default();
             replies.push(
-                Reply::text(format!(
-                    "I can go through **{}** with you in a private chat, so that none of your personal details are posted here.",
-                    flow.title
+                Reply::text(fill(
+                    tr(
+                        lang,
+                        "I can go through **{flow}** with you in a private chat, so that none of your personal details are posted here.",
+                    ),
+                    &[("flow", &flow.title)],
                 ))
                 .with_buttons(vec![Button::new(
-                    "Continue in a private chat",
+                    tr(lang, "Continue in a private chat"),
                     format!("{PRIVATE_PREFIX}{}", flow.id),
                 )]),
             );
@@ -121,8 +163,9 @@ impl<S: Stores> Engine<S> {
         }
         let mut replies = Vec::new();
         if let Some(title) = self.stop_flow(conversation) {
-            replies.push(Reply::text(format!(
-                "I've left **{title}** (nothing was sent)."
+            replies.push(Reply::text(fill(
+                tr(lang, "I've left **{flow}** (nothing was sent)."),
+                &[("flow", &title)],
             )));
         }
         debug!(user = turn.who, flow = flow.id, "flow started");
@@ -155,15 +198,22 @@ impl<S: Stores> Engine<S> {
     /// (keeping only the last ticket's reference).
     pub(super) fn cancel(&self, conversation: &mut Conversation) -> Vec<Reply> {
         let stopped = self.stop_flow(conversation);
+        let lang = conversation.lang;
         *conversation = Conversation {
             last_ticket: conversation.last_ticket.take(),
+            lang,
+            lang_chosen: conversation.lang_chosen,
             ..Conversation::default()
         };
         vec![Reply::text(match stopped {
-            Some(title) => format!(
-                "OK, I've stopped **{title}**; nothing was sent. What else can I help you with?"
+            Some(title) => fill(
+                tr(
+                    lang,
+                    "OK, I've stopped **{flow}**; nothing was sent. What else can I help you with?",
+                ),
+                &[("flow", &title)],
             ),
-            None => "OK, let's start over. What can I help you with?".to_string(),
+            None => tr(lang, "OK, let's start over. What can I help you with?").to_string(),
         })]
     }
 
@@ -172,6 +222,7 @@ impl<S: Stores> Engine<S> {
         let run = conversation.flow.take()?;
         Some(
             self.kb
+                .in_lang(conversation.lang)
                 .flow(&run.flow)
                 .map_or_else(|| run.flow.clone(), |f| f.title.clone()),
         )
@@ -187,12 +238,13 @@ impl<S: Stores> Engine<S> {
     ) -> anyhow::Result<Vec<Reply>> {
         let mut replies = Vec::new();
         let mut at = step_id.to_string();
+        let lang = conversation.lang;
         for _ in 0..MAX_CHAIN {
             let details = conversation.details();
             let Some(run) = conversation.flow.as_mut() else {
                 break;
             };
-            let Some(flow) = self.kb.flow(&run.flow) else {
+            let Some(flow) = self.kb.in_lang(lang).flow(&run.flow) else {
                 break;
             };
             let Some(step) = flow.step(&at) else {
@@ -206,13 +258,13 @@ impl<S: Stores> Engine<S> {
                 Action::Choices(options) if let Some(i) = chosen_by_details(options, &details) => {
                     // Already told: say what was understood instead of asking.
                     replies.extend(step.say.as_deref().map(Reply::text));
-                    replies.push(Reply::text(format!(
-                        "From what you said: **{}**.",
-                        options[i].label
+                    replies.push(Reply::text(fill(
+                        tr(lang, "From what you said: **{choice}**."),
+                        &[("choice", &options[i].label)],
                     )));
                     if let Some(field) = &step.field {
-                        run.fields
-                            .insert(field.name.clone(), options[i].label.clone());
+                        let kept = self.kept_label(&flow.id, &step.id, i, &options[i].label);
+                        run.fields.insert(field.name.clone(), kept);
                     }
                     run.history.push(at);
                     at = options[i].goto.clone();
@@ -230,12 +282,12 @@ impl<S: Stores> Engine<S> {
                 Action::Confirm { .. } if run.return_to.is_some() => {
                     run.return_to = None;
                     run.step = at;
-                    replies.push(self.prompt(flow, step, run));
+                    replies.push(self.prompt(flow, step, run, lang));
                     return Ok(replies);
                 }
                 action if action.waits() => {
                     run.step = at;
-                    replies.push(self.prompt(flow, step, run));
+                    replies.push(self.prompt(flow, step, run, lang));
                     return Ok(replies);
                 }
                 Action::Ticket { category } => {
@@ -247,9 +299,15 @@ impl<S: Stores> Engine<S> {
                         Err(e) => match e.downcast_ref::<TooManyOpen>() {
                             Some(TooManyOpen(live)) => {
                                 info!(user = turn.who, live, "ticket cap");
-                                let email = &self.kb.contact.email;
-                                replies.push(Reply::text(format!(
-                                    "You already have {live} open requests with the alumni office, the most I can keep at once. Staff will answer them; you can add to one with /status, or write to **{email}**."
+                                replies.push(Reply::text(fill(
+                                    tr(
+                                        lang,
+                                        "You already have {live} open requests with the alumni office, the most I can keep at once. Staff will answer them; you can add to one with /status, or write to **{email}**.",
+                                    ),
+                                    &[
+                                        ("live", &live.to_string()),
+                                        ("email", &self.kb.contact.email),
+                                    ],
                                 )));
                                 self.finish(conversation);
                                 return Ok(replies);
@@ -260,7 +318,7 @@ impl<S: Stores> Engine<S> {
                     let say = step
                         .say
                         .as_deref()
-                        .unwrap_or("Your reference is {reference}.");
+                        .unwrap_or(tr(lang, "Your reference is {reference}."));
                     replies.push(Reply::text(
                         say.replace("{reference}", &format!("**{reference}**")),
                     ));
@@ -276,7 +334,7 @@ impl<S: Stores> Engine<S> {
                 }
                 Action::Handoff(target) => {
                     replies.extend(step.say.as_deref().map(Reply::text));
-                    let Some(next_flow) = self.kb.flow(target) else {
+                    let Some(next_flow) = self.kb.in_lang(lang).flow(target) else {
                         break;
                     };
                     debug!(
@@ -293,9 +351,10 @@ impl<S: Stores> Engine<S> {
         }
         // The knowledge base changed under a saved run: start afresh rather than get stuck.
         self.finish(conversation);
-        replies.push(Reply::text(
+        replies.push(Reply::text(tr(
+            lang,
             "Sorry, I lost my place in this conversation (I may have been updated). What can I help you with?",
-        ));
+        )));
         Ok(replies)
     }
 
@@ -307,7 +366,7 @@ impl<S: Stores> Engine<S> {
     }
 
     /// The message of a waiting step: its question and its buttons.
-    fn prompt(&self, flow: &Flow, step: &Step, run: &FlowRun) -> Reply {
+    fn prompt(&self, flow: &Flow, step: &Step, run: &FlowRun, lang: Lang) -> Reply {
         let say = step.say.clone().unwrap_or_default();
         match &step.action {
             Action::Choices(options) => Reply::text(say).with_buttons(
@@ -318,28 +377,34 @@ impl<S: Stores> Engine<S> {
                     .collect(),
             ),
             Action::Solved { .. } => Reply::text(say).with_buttons(vec![
-                button(flow, step, "Yes, that solved it", Answer::Yes),
-                button(flow, step, "No, still not working", Answer::No),
+                button(flow, step, tr(lang, "Yes, that solved it"), Answer::Yes),
+                button(flow, step, tr(lang, "No, still not working"), Answer::No),
             ]),
-            Action::Confirm { .. } => Reply::text(format!("{say}\n\n{}", self.summary(flow, run)))
-                .with_buttons(vec![
-                    button(flow, step, "Send it", Answer::Send),
-                    button(flow, step, "Change something", Answer::Edit),
-                    button(flow, step, "Cancel", Answer::Cancel),
-                ]),
+            Action::Confirm { .. } => {
+                Reply::text(format!("{say}\n\n{}", self.summary(flow, run, lang))).with_buttons(
+                    vec![
+                        button(flow, step, tr(lang, "Send it"), Answer::Send),
+                        button(flow, step, tr(lang, "Change something"), Answer::Edit),
+                        button(flow, step, tr(lang, "Cancel"), Answer::Cancel),
+                    ],
+                )
+            }
             _ => Reply::text(say),
         }
     }
 
     /// What the user has told the flow so far, as a list; their words escaped.
-    fn summary(&self, flow: &Flow, run: &FlowRun) -> String {
+    fn summary(&self, flow: &Flow, run: &FlowRun, lang: Lang) -> String {
         let lines: Vec<String> = flow
             .fields()
             .filter_map(|f| {
                 let value = match run.files.get(&f.name) {
-                    Some(file) => format!("received ({})", file.describe()),
+                    Some(file) => {
+                        fill(tr(lang, "received ({file})"), &[("file", &file.describe())])
+                    }
                     None => {
                         let value = run.fields.get(&f.name)?;
+                        let value = self.shown_label(flow, &f.name, value);
                         markup::escape(&value.split_whitespace().collect::<Vec<_>>().join(" "))
                     }
                 };
@@ -347,7 +412,7 @@ impl<S: Stores> Engine<S> {
             })
             .collect();
         if lines.is_empty() {
-            "(nothing yet)".into()
+            tr(lang, "(nothing yet)").into()
         } else {
             lines.join("\n")
         }
@@ -359,7 +424,7 @@ impl<S: Stores> Engine<S> {
             return Vec::new();
         };
         match self.position(conversation) {
-            Some((flow, step)) => vec![self.prompt(flow, step, run)],
+            Some((flow, step)) => vec![self.prompt(flow, step, run, conversation.lang)],
             None => Vec::new(),
         }
     }
@@ -367,29 +432,39 @@ impl<S: Stores> Engine<S> {
     /// After answering a side question in a flow: shall we go on?
     pub(super) fn resume_offer(&self, conversation: &Conversation) -> Option<Reply> {
         let (flow, _) = self.position(conversation)?;
+        let lang = conversation.lang;
         Some(
-            Reply::text(format!("Shall we go on with **{}**?", flow.title)).with_buttons(vec![
-                Button::new("Yes, go on", RESUME),
-                Button::new("No, stop it", STOP),
+            Reply::text(fill(
+                tr(lang, "Shall we go on with **{flow}**?"),
+                &[("flow", &flow.title)],
+            ))
+            .with_buttons(vec![
+                Button::new(tr(lang, "Yes, go on"), RESUME),
+                Button::new(tr(lang, "No, stop it"), STOP),
             ]),
         )
     }
 
     pub(super) fn flow_help(&self, conversation: &Conversation) -> Option<Vec<Reply>> {
         let (flow, _) = self.position(conversation)?;
-        let mut replies = vec![Reply::text(format!(
-            "We are in the middle of **{}**. Answer the question below, or type:\n- **back** to go to the previous step\n- **cancel** to stop (nothing is sent)\n- **talk to a person** to reach the alumni office",
-            flow.title
+        let mut replies = vec![Reply::text(fill(
+            tr(
+                conversation.lang,
+                "We are in the middle of **{flow}**. Answer the question below, or type:\n- **back** to go to the previous step\n- **cancel** to stop (nothing is sent)\n- **talk to a person** to reach the alumni office",
+            ),
+            &[("flow", &flow.title)],
         ))];
         replies.extend(self.reprompt(conversation));
         Some(replies)
     }
 
     pub(super) fn flow_back(&self, conversation: &mut Conversation) -> Vec<Reply> {
+        let lang = conversation.lang;
         let Some(run) = conversation.flow.as_mut() else {
-            return vec![Reply::text(
+            return vec![Reply::text(tr(
+                lang,
                 "There is no earlier step to go back to. What can I help you with?",
-            )];
+            ))];
         };
         run.return_to = None;
         match run.history.pop() {
@@ -398,9 +473,10 @@ impl<S: Stores> Engine<S> {
                 self.reprompt(conversation)
             }
             None => {
-                let mut replies = vec![Reply::text(
+                let mut replies = vec![Reply::text(tr(
+                    lang,
                     "This is the first step; type **cancel** to stop instead.",
-                )];
+                ))];
                 replies.extend(self.reprompt(conversation));
                 replies
             }
@@ -416,9 +492,10 @@ impl<S: Stores> Engine<S> {
     ) -> anyhow::Result<Option<Vec<Reply>>> {
         if data == RESUME || data == STOP {
             if conversation.flow.is_none() {
-                return Ok(Some(vec![Reply::text(
+                return Ok(Some(vec![Reply::text(tr(
+                    conversation.lang,
                     "That conversation has already finished. What can I help you with?",
-                )]));
+                ))]));
             }
             if data == STOP {
                 return Ok(Some(self.cancel(conversation)));
@@ -445,20 +522,28 @@ impl<S: Stores> Engine<S> {
             info!(user = turn.who, "button of a step already left");
             let mut replies = Vec::new();
             if conversation.flow.is_some() {
-                replies.push(Reply::text(
+                replies.push(Reply::text(tr(
+                    conversation.lang,
                     "That button belongs to an earlier step. Here is where we are now:",
-                ));
+                )));
                 replies.extend(self.reprompt(conversation));
             } else {
-                let sent = conversation
-                    .last_ticket
-                    .as_ref()
-                    .map_or(String::new(), |r| {
-                        format!(" Your last request was sent as **{r}**.")
-                    });
-                replies.push(Reply::text(format!(
-                    "That step is already finished.{sent} What else can I help you with?"
-                )));
+                let lang = conversation.lang;
+                let text = match &conversation.last_ticket {
+                    Some(r) => fill(
+                        tr(
+                            lang,
+                            "That step is already finished. Your last request was sent as **{reference}**. What else can I help you with?",
+                        ),
+                        &[("reference", r)],
+                    ),
+                    None => tr(
+                        lang,
+                        "That step is already finished. What else can I help you with?",
+                    )
+                    .to_string(),
+                };
+                replies.push(Reply::text(text));
             }
             return Ok(Some(replies));
         }
@@ -480,8 +565,8 @@ impl<S: Stores> Engine<S> {
             (Action::Choices(options), Answer::Choice(i)) if i < options.len() => {
                 if let Some(run) = conversation.flow.as_mut() {
                     if let Some(field) = &step.field {
-                        run.fields
-                            .insert(field.name.clone(), options[i].label.clone());
+                        let kept = self.kept_label(&flow.id, &step.id, i, &options[i].label);
+                        run.fields.insert(field.name.clone(), kept);
                     }
                     // Answers given on a branch not taken (before "back" or a change from the
                     // summary) are not the user's request any more.
@@ -511,7 +596,8 @@ impl<S: Stores> Engine<S> {
                     .map(|(i, f)| button(flow, step, &f.label, Answer::EditField(i)))
                     .collect();
                 return Ok(vec![
-                    Reply::text("What would you like to change?").with_buttons(buttons),
+                    Reply::text(tr(conversation.lang, "What would you like to change?"))
+                        .with_buttons(buttons),
                 ]);
             }
             (Action::Confirm { .. }, Answer::EditField(i)) => {
@@ -550,7 +636,7 @@ impl<S: Stores> Engine<S> {
         run.history.push(left);
         // Changing an answer from the summary goes back to it, unless the change leads to a
         // question not answered yet (another branch): then on along it, and back later.
-        let flow = self.kb.flow(&run.flow);
+        let flow = self.kb.in_lang(conversation.lang).flow(&run.flow);
         let unanswered = |id: &str| {
             flow.and_then(|f| f.step(id)).is_some_and(|s| {
                 s.action.waits()
@@ -590,14 +676,18 @@ impl<S: Stores> Engine<S> {
                 return Ok(replies);
             }
             debug!(user = turn.who, flow = flow.id, "change of mind");
+            let lang = conversation.lang;
             return Ok(vec![
-                Reply::text(format!(
-                    "Do you want to stop **{}**? Nothing has been sent.",
-                    flow.title
+                Reply::text(fill(
+                    tr(
+                        lang,
+                        "Do you want to stop **{flow}**? Nothing has been sent.",
+                    ),
+                    &[("flow", &flow.title)],
                 ))
                 .with_buttons(vec![
-                    Button::new("Yes, stop it", STOP),
-                    Button::new("No, go on", RESUME),
+                    Button::new(tr(lang, "Yes, stop it"), STOP),
+                    Button::new(tr(lang, "No, go on"), RESUME),
                 ]),
             ]);
         }
@@ -608,10 +698,11 @@ impl<S: Stores> Engine<S> {
                 if let Some(replies) = self.side_question(conversation, text, turn).await? {
                     return Ok(replies);
                 }
-                Ok(self.refuse(
-                    conversation,
+                let reason = tr(
+                    conversation.lang,
                     "I need the copy as a file here: a photo (JPEG, PNG, WebP) or a PDF, up to 10 MB. Use the attachment button of your chat app.",
-                ))
+                );
+                Ok(self.refuse(conversation, reason))
             }
             Action::Ask { kind, hint, next } => {
                 let this_year = chrono::Utc::now().year();
@@ -621,19 +712,21 @@ impl<S: Stores> Engine<S> {
                         return Ok(replies);
                     }
                     // A question or remark is not a value: say so, keep nothing.
+                    let lang = conversation.lang;
                     let label = step
                         .field
                         .as_ref()
-                        .map_or("the answer", |f| f.label.as_str());
-                    return Ok(self.refuse(
-                        conversation,
-                        &format!(
-                            "That reads like a question or a remark rather than **{}**, so I haven't kept it. Please type it, or **help** for what you can do here.",
-                            markup::escape(&label.to_lowercase())
+                        .map_or(tr(lang, "the answer"), |f| f.label.as_str());
+                    let reason = fill(
+                        tr(
+                            lang,
+                            "That reads like a question or a remark rather than **{what}**, so I haven't kept it. Please type it, or **help** for what you can do here.",
                         ),
-                    ));
+                        &[("what", &markup::escape(&label.to_lowercase()))],
+                    );
+                    return Ok(self.refuse(conversation, &reason));
                 }
-                match validate::validate(*kind, text, this_year) {
+                match validate::validate(*kind, text, this_year, conversation.lang) {
                     Ok(value) => {
                         let field = step.field.as_ref().expect("checked at load").name.clone();
                         let run = conversation.flow.as_mut().expect("positioned");
@@ -674,12 +767,18 @@ impl<S: Stores> Engine<S> {
                 {
                     return Ok(replies);
                 }
+                let lang = conversation.lang;
                 let what = match action {
-                    Action::Solved { .. } => "Please answer yes or no, with the buttons below.",
-                    Action::Confirm { .. } => {
-                        "Please choose: send it, change something, or cancel."
+                    Action::Solved { .. } => {
+                        tr(lang, "Please answer yes or no, with the buttons below.")
                     }
-                    _ => "Please pick one of the options below (or type its number).",
+                    Action::Confirm { .. } => {
+                        tr(lang, "Please choose: send it, change something, or cancel.")
+                    }
+                    _ => tr(
+                        lang,
+                        "Please pick one of the options below (or type its number).",
+                    ),
                 };
                 Ok(self.refuse(conversation, what))
             }
@@ -692,13 +791,17 @@ impl<S: Stores> Engine<S> {
         let mut replies = self.reprompt(conversation);
         let mut first = Reply::text(reason);
         if conversation.misunderstood >= 2 {
-            first.text.push_str(
-                " If you're stuck, a person at the alumni office can help: type **talk to a person**.",
-            );
+            if !conversation.lang.is_chinese() {
+                first.text.push(' ');
+            }
+            first.text.push_str(tr(
+                conversation.lang,
+                "If you're stuck, a person at the alumni office can help: type **talk to a person**.",
+            ));
             if let Some(prompt) = replies.last_mut()
                 && prompt.buttons.is_empty()
             {
-                prompt.buttons = self.staff_button();
+                prompt.buttons = self.staff_button(conversation.lang);
             }
         }
         replies.insert(0, first);
@@ -733,7 +836,7 @@ impl<S: Stores> Engine<S> {
                 let id = outcome.candidates[0].intent.clone();
                 turn.note(|t| t.answered.push(id.clone()));
                 // A flow's intent answered in words here: the user stays in this flow.
-                let mut replies = self.answer(&id);
+                let mut replies = self.answer(&id, conversation.lang);
                 replies.extend(self.resume_offer(conversation));
                 Ok(Some(replies))
             }
@@ -750,9 +853,10 @@ impl<S: Stores> Engine<S> {
     ) -> anyhow::Result<Vec<Reply>> {
         let Some((_, step)) = self.position(conversation) else {
             info!(user = turn.who, "file outside a flow");
-            return Ok(vec![Reply::text(
+            return Ok(vec![Reply::text(tr(
+                conversation.lang,
                 "Thanks, but I only need files when I ask for one (for example the copy of your ID for a correction request). Please ask your question in words.",
-            )]);
+            ))]);
         };
         let Action::Ask {
             kind: Kind::File,
@@ -761,21 +865,24 @@ impl<S: Stores> Engine<S> {
         } = &step.action
         else {
             info!(user = turn.who, "file where text was expected");
-            return Ok(self.refuse(
-                conversation,
+            let reason = tr(
+                conversation.lang,
                 "I wasn't expecting a file at this step; please answer in words.",
-            ));
+            );
+            return Ok(self.refuse(conversation, reason));
         };
         let attachment = match super::ticket::Attachment::from_upload(upload) {
             Ok(a) => a,
             Err(e) => {
                 info!(user = turn.who, reason = %e, "file refused");
-                return Ok(self.refuse(
-                    conversation,
-                    &format!(
-                        "I can't use that file: {e}. Please send a photo (JPEG, PNG or WebP) or a PDF of your current HKID card or passport, up to 10 MB."
+                let reason = fill(
+                    tr(
+                        conversation.lang,
+                        "I can't use that file: {problem}. Please send a photo (JPEG, PNG or WebP) or a PDF of your current HKID card or passport, up to 10 MB.",
                     ),
-                ));
+                    &[("problem", &e.to_string())],
+                );
+                return Ok(self.refuse(conversation, &reason));
             }
         };
         let stored = self.store.store_file(attachment).await?;
@@ -785,7 +892,10 @@ impl<S: Stores> Engine<S> {
         let run = conversation.flow.as_mut().expect("positioned");
         run.files.insert(field, stored);
         conversation.misunderstood = 0;
-        let mut replies = vec![Reply::text("Thank you, I've received the file.")];
+        let mut replies = vec![Reply::text(tr(
+            conversation.lang,
+            "Thank you, I've received the file.",
+        ))];
         replies.extend(self.go(conversation, next, turn).await?);
         Ok(replies)
     }

@@ -7,6 +7,7 @@ mod flow;
 pub mod limits;
 pub mod message;
 pub mod staff;
+pub mod texts;
 pub mod ticket;
 pub mod understand;
 mod user_tickets;

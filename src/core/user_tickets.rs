@@ -7,7 +7,9 @@ use tracing::info;
 use super::conversation::Conversation;
 use super::engine::{Engine, Stores, Turn};
 use super::message::{Button, Reply};
+use super::texts::{fill, tr};
 use super::ticket::{Addition, Attachment, is_live};
+use crate::lang::Lang;
 
 const ADD_PREFIX: &str = "t:add:";
 const WITHDRAW_PREFIX: &str = "t:withdraw:";
@@ -15,48 +17,56 @@ const WITHDRAW_PREFIX: &str = "t:withdraw:";
 impl<S: Stores> Engine<S> {
     /// `/status`: the user's own tickets, with what they can do about the live ones; only in a
     /// private chat.
-    pub(super) async fn status(&self, turn: &Turn<'_>) -> anyhow::Result<Vec<Reply>> {
+    pub(super) async fn status(&self, turn: &Turn<'_>, lang: Lang) -> anyhow::Result<Vec<Reply>> {
         if turn.from.public {
-            return Ok(vec![Reply::text(
+            return Ok(vec![Reply::text(tr(
+                lang,
                 "Your requests are private: send me /status in a direct message and I'll list them there.",
-            )]);
+            ))]);
         }
         let tickets = self
             .store
             .tickets_of(&turn.from.platform, &turn.from.user)
             .await?;
         if tickets.is_empty() {
-            return Ok(vec![Reply::text(
+            return Ok(vec![Reply::text(tr(
+                lang,
                 "You have no requests with the alumni office from this chat. Type **talk to a person** to send one.",
-            )]);
+            ))]);
         }
         let mut buttons = Vec::new();
         let lines: Vec<String> = tickets
             .iter()
             .map(|t| {
-                let what = self.kb.ticket_title(&t.category).unwrap_or(&t.category);
+                let what = self
+                    .kb
+                    .in_lang(lang)
+                    .ticket_title(&t.category)
+                    .unwrap_or(&t.category);
                 let date = t.created_at.get(..10).unwrap_or(&t.created_at);
                 if is_live(&t.status) {
+                    let reference = [("reference", t.reference.as_str())];
                     buttons.push(Button::new(
-                        format!("Add to {}", t.reference),
+                        fill(tr(lang, "Add to {reference}"), &reference),
                         format!("{ADD_PREFIX}{}", t.reference),
                     ));
                     buttons.push(Button::new(
-                        format!("Withdraw {}", t.reference),
+                        fill(tr(lang, "Withdraw {reference}"), &reference),
                         format!("{WITHDRAW_PREFIX}{}", t.reference),
                     ));
                 }
                 format!(
                     "- **{}**: {what}, {date}: {}",
                     t.reference,
-                    status_words(&t.status)
+                    status_words(&t.status, lang)
                 )
             })
             .collect();
         buttons.truncate(6);
         Ok(vec![
             Reply::text(format!(
-                "Your requests with the alumni office:\n{}",
+                "{}\n{}",
+                tr(lang, "Your requests with the alumni office:"),
                 lines.join("\n")
             ))
             .with_buttons(buttons),
@@ -78,13 +88,18 @@ impl<S: Stores> Engine<S> {
                 .into_iter()
                 .any(|t| t.reference == reference);
             if !mine || turn.from.public {
-                return Ok(Some(vec![Reply::text(
+                return Ok(Some(vec![Reply::text(tr(
+                    conversation.lang,
                     "I can't find that request among yours. Type /status to see them.",
-                )]));
+                ))]));
             }
             conversation.adding_to = Some(reference.to_string());
-            return Ok(Some(vec![Reply::text(format!(
-                "What would you like to add to **{reference}**? Send text, a photo or a PDF."
+            return Ok(Some(vec![Reply::text(fill(
+                tr(
+                    conversation.lang,
+                    "What would you like to add to **{reference}**? Send text, a photo or a PDF.",
+                ),
+                &[("reference", reference)],
             ))]));
         }
         if let Some(reference) = data.strip_prefix(WITHDRAW_PREFIX) {
@@ -94,13 +109,21 @@ impl<S: Stores> Engine<S> {
                     .withdraw_ticket(reference, &turn.from.platform, &turn.from.user)
                     .await?;
             info!(user = turn.who, done, "withdraw");
+            let lang = conversation.lang;
             return Ok(Some(vec![Reply::text(if done {
-                format!(
-                    "Your request **{reference}** is withdrawn; the alumni office has been told. You can always send a new one."
+                fill(
+                    tr(
+                        lang,
+                        "Your request **{reference}** is withdrawn; the alumni office has been told. You can always send a new one.",
+                    ),
+                    &[("reference", reference)],
                 )
             } else {
-                "That request is already closed, or not yours. Type /status to see your requests."
-                    .to_string()
+                tr(
+                    lang,
+                    "That request is already closed, or not yours. Type /status to see your requests.",
+                )
+                .to_string()
             })]));
         }
         Ok(None)
@@ -136,8 +159,12 @@ impl<S: Stores> Engine<S> {
                     if !asked {
                         conversation.adding_to = Some(reference);
                     }
-                    return Ok(Some(vec![Reply::text(format!(
-                        "I can't use that file: {e}. Please send a photo (JPEG, PNG or WebP) or a PDF, up to 10 MB."
+                    return Ok(Some(vec![Reply::text(fill(
+                        tr(
+                            conversation.lang,
+                            "I can't use that file: {problem}. Please send a photo (JPEG, PNG or WebP) or a PDF, up to 10 MB.",
+                        ),
+                        &[("problem", &e.to_string())],
                     ))]));
                 }
             },
@@ -153,27 +180,44 @@ impl<S: Stores> Engine<S> {
             )
             .await?;
         info!(user = turn.who, added, "added to a ticket");
+        let lang = conversation.lang;
+        let values = [("reference", reference.as_str())];
         if !added {
-            return Ok(Some(vec![Reply::text(format!(
-                "Your request **{reference}** is already closed, so I couldn't add that. Type **talk to a person** to send a new one."
+            return Ok(Some(vec![Reply::text(fill(
+                tr(
+                    lang,
+                    "Your request **{reference}** is already closed, so I couldn't add that. Type **talk to a person** to send a new one.",
+                ),
+                &values,
             ))]));
         }
-        let mut text =
-            format!("Added to your request **{reference}**; the alumni office will see it.");
+        let mut text = fill(
+            tr(
+                lang,
+                "Added to your request **{reference}**; the alumni office will see it.",
+            ),
+            &values,
+        );
         if asked {
-            text.push_str(" While they wait for your answer, what you send here goes to them; type /status to see your requests.");
+            if !lang.is_chinese() {
+                text.push(' ');
+            }
+            text.push_str(tr(
+                lang,
+                "While they wait for your answer, what you send here goes to them; type /status to see your requests.",
+            ));
         }
         Ok(Some(vec![Reply::text(text)]))
     }
 }
 
-fn status_words(status: &str) -> &str {
+fn status_words(status: &str, lang: Lang) -> &str {
     match status {
-        "open" => "received, waiting for staff",
-        "claimed" => "being handled by staff",
-        "awaiting_user" => "staff are waiting for your reply",
-        "resolved" => "resolved",
-        "closed" => "closed",
+        "open" => tr(lang, "received, waiting for staff"),
+        "claimed" => tr(lang, "being handled by staff"),
+        "awaiting_user" => tr(lang, "staff are waiting for your reply"),
+        "resolved" => tr(lang, "resolved"),
+        "closed" => tr(lang, "closed"),
         other => other,
     }
 }

@@ -1,7 +1,9 @@
 //! Checks of what users type into a flow's `ask` steps. Each check returns the value as it will
 //! be kept (trimmed, tidied) or the reason it was not accepted, phrased for the user.
 
+use super::texts::{fill, tr};
 use crate::knowledge::flow::Kind;
+use crate::lang::{Lang, is_han};
 
 /// The first year the university had graduates the alumni office serves.
 pub const FIRST_YEAR: i32 = 1991;
@@ -9,24 +11,27 @@ pub const FIRST_YEAR: i32 = 1991;
 /// Longest free-text answer kept, in characters.
 pub const MAX_TEXT_CHARS: usize = 2_000;
 
-/// Checks `text` as a value of `kind`; `this_year` bounds years of graduation.
-pub fn validate(kind: Kind, text: &str, this_year: i32) -> Result<String, String> {
+/// Checks `text` as a value of `kind`; `this_year` bounds years of graduation. A reason is in
+/// the user's language.
+pub fn validate(kind: Kind, text: &str, this_year: i32, lang: Lang) -> Result<String, String> {
     let text = text.trim();
     match kind {
-        Kind::Text | Kind::Message => text_value(text),
-        Kind::Name => name(without_lead(text)),
-        Kind::Email => email(address_in(text)),
-        Kind::Year => year(text, this_year),
-        Kind::IdNumber => id_number(without_lead(text)),
-        Kind::File => Err("I need a file here: a photo or a PDF.".into()),
+        Kind::Text | Kind::Message => text_value(text, lang),
+        Kind::Name => name(without_lead(text), lang),
+        Kind::Email => email(address_in(text), lang),
+        Kind::Year => year(text, this_year, lang),
+        Kind::IdNumber => id_number(without_lead(text), lang),
+        Kind::File => Err(tr(lang, "I need a file here: a photo or a PDF.").into()),
     }
 }
 
 /// "ok use tom@example.com": the one address in a sentence of a few words around it. A lone
 /// stray word ("a b@x.com") is more likely a typo inside the address, and is refused as it is.
 fn address_in(text: &str) -> &str {
+    // Chinese writes no spaces around it: "我個email係 peter@gmail.com".
+    let chinese = text.chars().any(is_han);
     let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || c == ',')
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '：' | '。') || is_han(c))
         .filter(|w| !w.is_empty())
         .collect();
     let addresses: Vec<&str> = words
@@ -35,14 +40,26 @@ fn address_in(text: &str) -> &str {
         .filter(|w| w.contains('@'))
         .collect();
     match addresses[..] {
-        [one] if words.len() >= 3 => one,
+        [one] if words.len() >= 3 || chinese => one,
         _ => text,
     }
 }
 
 /// "my name is CHAN Tai Man", "it's K1234567(8)": the value without the words that introduce it.
 fn without_lead(text: &str) -> &str {
-    const LEADS: [&str; 14] = [
+    const LEADS: [&str; 26] = [
+        "我的全名是",
+        "我的名字是",
+        "我嘅全名係",
+        "我嘅名係",
+        "我個名係",
+        "我叫",
+        "全名係",
+        "全名是",
+        "名字是",
+        "護照號碼係",
+        "护照号码是",
+        "護照號碼是",
         "my full name is ",
         "my name is ",
         "full name is ",
@@ -64,38 +81,64 @@ fn without_lead(text: &str) -> &str {
         .iter()
         .find(|l| lower.starts_with(*l))
         .map_or(trimmed, |l| {
-            trimmed[l.len()..].trim_start_matches([':', ' '])
+            trimmed[l.len()..].trim_start_matches([':', ' ', '：', '，'])
         })
 }
 
-fn text_value(text: &str) -> Result<String, String> {
+fn text_value(text: &str, lang: Lang) -> Result<String, String> {
     if text.is_empty() {
-        return Err("That was empty.".into());
+        return Err(tr(lang, "That was empty.").into());
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(format!(
-            "That is longer than I can keep ({MAX_TEXT_CHARS} characters)."
+        return Err(fill(
+            tr(lang, "That is longer than I can keep ({max} characters)."),
+            &[("max", &MAX_TEXT_CHARS.to_string())],
         ));
     }
     // Kept verbatim: staff see exactly what was written.
     Ok(text.to_string())
 }
 
-fn name(text: &str) -> Result<String, String> {
-    let tidy = text.split_whitespace().collect::<Vec<_>>().join(" ");
+/// A name as on an HKID card or passport: in Latin letters, with the Chinese name beside it if
+/// the user adds one ("CHAN Tai Man Peter 陳大文"). A Chinese name alone is not what a passport
+/// shows, so the user is asked for the spelling too.
+fn name(text: &str, lang: Lang) -> Result<String, String> {
+    let tidy = text
+        .trim_end_matches(['。', '.'])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let letters = tidy.chars().filter(|c| c.is_alphabetic()).count();
-    let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',');
+    let allowed = |c: char| {
+        c.is_alphabetic()
+            || matches!(
+                c,
+                ' ' | '-' | '\'' | '’' | '.' | ',' | '，' | '（' | '）' | '(' | ')'
+            )
+    };
     if tidy.chars().any(|c| c.is_ascii_digit()) {
-        return Err("A name has no digits.".into());
+        return Err(tr(lang, "A name has no digits.").into());
     }
     if letters < 2 || !tidy.chars().all(allowed) {
-        return Err(
-            "That doesn't look like a name: please use letters, as on your HKID card or passport."
-                .into(),
-        );
+        return Err(tr(
+            lang,
+            "That doesn't look like a name: please use letters, as on your HKID card or passport.",
+        )
+        .into());
+    }
+    if !tidy.chars().any(|c| c.is_ascii_alphabetic()) && tidy.chars().any(is_han) {
+        return Err(tr(
+            lang,
+            "Please write the name in English letters exactly as printed on your HKID card or passport, including any middle name; you may add your Chinese name after it, for example \"CHAN Tai Man Peter 陳大文\".",
+        )
+        .into());
     }
     if tidy.chars().count() > 100 {
-        return Err("That is too long for a name (100 characters at most).".into());
+        return Err(tr(
+            lang,
+            "That is too long for a name (100 characters at most).",
+        )
+        .into());
     }
     // "my name", "actually no, it's my passport that's wrong": a sentence, not a name.
     const SENTENCE_WORDS: [&str; 28] = [
@@ -111,16 +154,23 @@ fn name(text: &str) -> Result<String, String> {
         })
         .any(|w| SENTENCE_WORDS.contains(&w.as_str()));
     if sentence {
-        return Err(
-            "That reads like a sentence rather than a name: please type only your name, as on your HKID card or passport (or **back** to change your earlier answer)."
-                .into(),
-        );
+        return Err(tr(
+            lang,
+            "That reads like a sentence rather than a name: please type only your name, as on your HKID card or passport (or **back** to change your earlier answer).",
+        )
+        .into());
     }
     Ok(tidy)
 }
 
-fn email(text: &str) -> Result<String, String> {
-    let bad = || Err("That doesn't look like an email address (like name@example.com).".into());
+fn email(text: &str, lang: Lang) -> Result<String, String> {
+    let bad = || {
+        Err(tr(
+            lang,
+            "That doesn't look like an email address (like name@example.com).",
+        )
+        .into())
+    };
     if text.chars().any(char::is_whitespace) || text.len() > 254 {
         return bad();
     }
@@ -149,25 +199,39 @@ fn email(text: &str) -> Result<String, String> {
     Ok(format!("{local}@{}", domain.to_lowercase()))
 }
 
-fn year(text: &str, this_year: i32) -> Result<String, String> {
+fn year(text: &str, this_year: i32, lang: Lang) -> Result<String, String> {
+    let four_digits = || {
+        tr(
+            lang,
+            "Please give the year as four digits, for example 2015.",
+        )
+        .to_string()
+    };
     // "2015", "class of 2015", "in 2015.": the one four-digit number in the text.
     let numbers: Vec<&str> = text
         .split(|c: char| !c.is_ascii_digit())
         .filter(|n| !n.is_empty())
         .collect();
     let [number] = numbers.as_slice() else {
-        return Err("Please give the year as four digits, for example 2015.".into());
+        return Err(four_digits());
     };
     match number.parse::<i32>() {
         Ok(y) if number.len() == 4 && (FIRST_YEAR..=this_year).contains(&y) => Ok(y.to_string()),
-        Ok(_) if number.len() == 4 => Err(format!(
-            "The year of graduation must be between {FIRST_YEAR} and {this_year}."
+        Ok(_) if number.len() == 4 => Err(fill(
+            tr(
+                lang,
+                "The year of graduation must be between {first} and {last}.",
+            ),
+            &[
+                ("first", &FIRST_YEAR.to_string()),
+                ("last", &this_year.to_string()),
+            ],
         )),
-        _ => Err("Please give the year as four digits, for example 2015.".into()),
+        _ => Err(four_digits()),
     }
 }
 
-fn id_number(text: &str) -> Result<String, String> {
+fn id_number(text: &str, lang: Lang) -> Result<String, String> {
     // HKID "A123456(7)" and passport numbers, as people type them: spaces, dashes, brackets.
     let compact: String = text
         .chars()
@@ -176,10 +240,14 @@ fn id_number(text: &str) -> Result<String, String> {
         .to_uppercase();
     let len = compact.chars().count();
     if !(5..=20).contains(&len) || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err("An HKID or passport number has 5 to 20 letters and digits, like A1234567 or K12345678.".into());
+        return Err(tr(
+            lang,
+            "An HKID or passport number has 5 to 20 letters and digits, like A1234567 or K12345678.",
+        )
+        .into());
     }
     if !compact.chars().any(|c| c.is_ascii_digit()) {
-        return Err("An HKID or passport number has digits in it.".into());
+        return Err(tr(lang, "An HKID or passport number has digits in it.").into());
     }
     Ok(compact)
 }
@@ -189,11 +257,11 @@ mod tests {
     use super::*;
 
     fn ok(kind: Kind, text: &str) -> String {
-        validate(kind, text, 2026).unwrap_or_else(|e| panic!("{text:?} refused: {e}"))
+        validate(kind, text, 2026, Lang::En).unwrap_or_else(|e| panic!("{text:?} refused: {e}"))
     }
 
     fn refused(kind: Kind, text: &str) -> bool {
-        validate(kind, text, 2026).is_err()
+        validate(kind, text, 2026, Lang::En).is_err()
     }
 
     #[test]
@@ -229,7 +297,7 @@ mod tests {
             assert!(refused(Kind::Year, bad), "{bad:?} accepted");
         }
         assert!(
-            validate(Kind::Year, "1985", 2026)
+            validate(Kind::Year, "1985", 2026, Lang::En)
                 .unwrap_err()
                 .contains("between 1991 and 2026")
         );
@@ -242,6 +310,11 @@ mod tests {
             "Peter.Chan@gmail.com"
         );
         assert_eq!(ok(Kind::Email, "a+b@sub.example.hk"), "a+b@sub.example.hk");
+        assert_eq!(
+            ok(Kind::Email, "我個email係 peter.chan@gmail.com。"),
+            "peter.chan@gmail.com"
+        );
+        assert_eq!(ok(Kind::Email, "我的邮箱是peter@qq.com"), "peter@qq.com");
         for bad in [
             "peter",
             "peter@",
@@ -264,7 +337,18 @@ mod tests {
             ok(Kind::Name, "O'Brien-Smith, Mary Ann"),
             "O'Brien-Smith, Mary Ann"
         );
-        assert_eq!(ok(Kind::Name, "陳大文"), "陳大文");
+        // The name as on the HKID card, Chinese beside it; a Chinese name alone is asked again.
+        assert_eq!(
+            ok(Kind::Name, "CHAN Tai Man Peter 陳大文"),
+            "CHAN Tai Man Peter 陳大文"
+        );
+        assert_eq!(ok(Kind::Name, "我叫 CHAN Tai Man"), "CHAN Tai Man");
+        assert!(refused(Kind::Name, "陳大文"));
+        let zh = validate(Kind::Name, "陳大文", 2026, Lang::ZhHant).unwrap_err();
+        assert!(
+            zh.contains("CHAN Tai Man Peter 陳大文") && zh.contains("英文"),
+            "{zh}"
+        );
         for bad in [
             "",
             "x",

@@ -10,8 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Deserialize;
 use crate::lang::Lang;
+use serde::Deserialize;
 
 /// Longest flow or step id: button data is `f:<flow>:<step>:<choice>` and Telegram allows 64
 /// bytes of it.

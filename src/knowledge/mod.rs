@@ -261,11 +261,26 @@ impl IntentDoc {
             if self.examples_zh.iter().all(|e| e.trim().is_empty()) {
                 missing.push("examples_zh".to_string());
             }
-            swap(&mut self.title, self.title_zh.take(), "title_zh", &mut missing);
-            swap(&mut self.answer, self.answer_zh.take(), "answer_zh", &mut missing);
+            swap(
+                &mut self.title,
+                self.title_zh.take(),
+                "title_zh",
+                &mut missing,
+            );
+            swap(
+                &mut self.answer,
+                self.answer_zh.take(),
+                "answer_zh",
+                &mut missing,
+            );
             let mut zh = std::mem::take(&mut self.followups_zh);
             for (kind, text) in &mut self.followups {
-                swap(text, zh.remove(kind), &format!("followups_zh.{kind}"), &mut missing);
+                swap(
+                    text,
+                    zh.remove(kind),
+                    &format!("followups_zh.{kind}"),
+                    &mut missing,
+                );
             }
             for kind in zh.keys() {
                 missing.push(format!("followups.{kind} (answered only in followups_zh)"));
@@ -277,7 +292,12 @@ impl IntentDoc {
 
 /// Puts the translation in place of the English text; a missing or empty one is noted and the
 /// English kept, so that both languages' knowledge bases keep the same shape.
-pub(crate) fn swap(text: &mut String, translation: Option<String>, key: &str, missing: &mut Vec<String>) {
+pub(crate) fn swap(
+    text: &mut String,
+    translation: Option<String>,
+    key: &str,
+    missing: &mut Vec<String>,
+) {
     match translation {
         Some(t) if !t.trim().is_empty() => *text = t,
         _ => missing.push(key.to_string()),
@@ -523,7 +543,10 @@ fn load_lang(sources: &[(&Path, &str)], lang: Lang) -> (KnowledgeBase, Vec<Probl
             if lang.is_chinese() && kind.examples_zh.iter().all(|e| e.trim().is_empty()) {
                 report(
                     line,
-                    format!("follow-up kind `{}`: there are no Chinese examples (`examples_zh`)", kind.id),
+                    format!(
+                        "follow-up kind `{}`: there are no Chinese examples (`examples_zh`)",
+                        kind.id
+                    ),
                 );
             }
             kind.examples.append(&mut kind.examples_zh);
@@ -638,7 +661,10 @@ fn load_lang(sources: &[(&Path, &str)], lang: Lang) -> (KnowledgeBase, Vec<Probl
             let (intent, missing) = intent.localize(lang);
             let line = locate.intent(&intent.id);
             for key in missing {
-                report(line, format!("intent `{}`: no Chinese text `{key}`", intent.id));
+                report(
+                    line,
+                    format!("intent `{}`: no Chinese text `{key}`", intent.id),
+                );
             }
             let mut here =
                 |message: String| report(line, format!("intent `{}`: {message}", intent.id));

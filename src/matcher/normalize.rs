@@ -335,8 +335,10 @@ mod tests {
         assert_eq!(tokenize("ＷｉＦｉ"), ["wifi"]);
         assert_eq!(
             tokenize("忘記密碼 password"),
-            ["忘", "記", "密", "碼", "password"]
+            ["忘", "记", "密", "码", "password"]
         );
+        // Traditional and Simplified meet in one script.
+        assert_eq!(tokenize("忘記密碼"), tokenize("忘记密码"));
         assert!(tokenize("  \t\u{0}\u{7} 🎉 ").is_empty());
     }
 

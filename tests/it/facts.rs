@@ -94,7 +94,57 @@ fn an_invented_fact_fails_with_file_and_line() {
             "{fact} reported at office365.yaml:{line}: {problems:#?}"
         );
     }
-    assert_eq!(problems.len(), 3, "{problems:#?}");
+    let unsupported = problems.iter().filter(|p| p.contains("is not in the FAQ"));
+    assert_eq!(unsupported.count(), 3, "{problems:#?}");
+    // The Chinese twin, unchanged, now lacks the new link and size.
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("the Chinese text drops the link `https://example.com/quota`")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_chinese_text_that_drops_a_link_or_is_missing_is_refused_with_its_line() {
+    let dir = copy_of_knowledge();
+    let file = dir.path().join("faq/login.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let url = "https://myaccount.ust.hk/passwd/connect";
+    // The last occurrence is in the Chinese twin of the answer.
+    let at = text.rfind(url).unwrap();
+    let changed = format!("{}（網址）{}", &text[..at], &text[at + url.len()..]);
+    std::fs::write(&file, &changed).unwrap();
+    let err = knowledge::load(dir.path()).unwrap_err();
+    let problems: Vec<String> = err.problems.iter().map(ToString::to_string).collect();
+    let start = changed[..at].rfind("answer_zh:").unwrap();
+    let line = changed[..start].lines().count() + 1;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(&format!("drops the link `{url}`"))
+                && [line, line + 1]
+                    .iter()
+                    .any(|l| p.contains(&format!("login.yaml:{l}:")))),
+        "{problems:#?}"
+    );
+
+    // A title without its Chinese twin.
+    let dir = copy_of_knowledge();
+    let file = dir.path().join("faq/profile.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("title_zh:"))
+        .unwrap();
+    std::fs::write(&file, text.replacen(&format!("{first}\n"), "", 1)).unwrap();
+    let err = knowledge::load(dir.path()).unwrap_err();
+    assert!(
+        err.problems
+            .iter()
+            .any(|p| p.message.contains("no Chinese text `title_zh`") && p.line.is_some()),
+        "{err}"
+    );
 }
 
 #[test]

@@ -62,6 +62,12 @@ const YES: [&str; 22] = [
 const NO_LEADS: [&str; 5] = ["no", "n", "nope", "nah", "not"];
 
 pub fn yes_or_no(words: &[String]) -> Option<YesNo> {
+    let zh = super::chinese::text(words);
+    if !zh.is_empty()
+        && let Some(answer) = super::chinese::yes_or_no(&zh)
+    {
+        return Some(answer);
+    }
     if words.is_empty() || words.len() > 8 {
         return None;
     }
@@ -96,6 +102,10 @@ pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Op
     let typed = words.join(" ");
     let labels: Vec<Vec<String>> = labels.iter().map(|l| tokenize(l.as_ref())).collect();
     if let Some(i) = labels.iter().position(|l| l.join(" ") == typed) {
+        return Some(i);
+    }
+    let zh = super::chinese::text(words);
+    if let Some(i) = super::chinese::ordinal(&zh, words, labels.len()) {
         return Some(i);
     }
     if words.len() <= 4 {

@@ -36,11 +36,18 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     let phrase = |p: &str| contains_phrase(&words, p);
     let any = |phrases: &[&str]| phrases.iter().any(|p| phrase(p));
     let mut found = BTreeSet::new();
+    // The Chinese of the message, folded to Simplified script: its phrases are written so.
+    let zh = super::chinese::text(&words);
+    let zh_any = |phrases: &[&str]| phrases.iter().any(|p| zh.contains(p));
 
     // When the account was activated: an explicit "before/after (march) 2014", or a year said
     // with an activation word (or in answer to the question).
-    let about_activation =
-        answering_when || ACTIVATION_WORDS.iter().any(|a| has(a)) || has_prefix("activ");
+    let about_activation = answering_when
+        || ACTIVATION_WORDS.iter().any(|a| has(a))
+        || has_prefix("activ")
+        || zh_any(&[
+            "启用", "开通", "激活", "开户", "开咗", "开了", "登记", "注册",
+        ]);
     let before = ["before", "pre", "prior", "until", "b4", "earlier"];
     let after = ["after", "post", "since", "later"];
     for (i, w) in words.iter().enumerate() {
@@ -49,8 +56,10 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
             continue;
         }
         let lead = &words[i.saturating_sub(3)..i];
-        let said_before = lead.iter().any(|l| before.contains(&l.as_str()));
-        let said_after = lead.iter().any(|l| after.contains(&l.as_str()));
+        // Chinese says it after the year: "2014年3月之前", "2015年後".
+        let tail: String = words[i + 1..(i + 6).min(words.len())].concat();
+        let said_before = lead.iter().any(|l| before.contains(&l.as_str())) || tail.contains('前');
+        let said_after = lead.iter().any(|l| after.contains(&l.as_str())) || tail.contains('后');
         if year == SWITCH_YEAR {
             if said_before {
                 found.insert(Detail::ActivatedBefore2014);
@@ -62,6 +71,14 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
         } else if year > SWITCH_YEAR && (said_after || about_activation) {
             found.insert(Detail::ActivatedAfter2014);
         }
+    }
+    if about_activation && zh_any(&["好耐", "好多年前", "很久", "多年前", "十几年前"])
+    {
+        found.insert(Detail::ActivatedBefore2014);
+    }
+    if about_activation && zh_any(&["最近", "去年", "今年", "上个月", "啱啱", "刚刚", "早排"])
+    {
+        found.insert(Detail::ActivatedAfter2014);
     }
     if about_activation && any(&["long ago", "years ago", "ages ago"]) {
         found.insert(Detail::ActivatedBefore2014);
@@ -96,8 +113,78 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if any(&DEGREES) && !any(&["non degree", "short course", "certificate"]) {
         found.insert(Detail::DegreeGraduate);
     }
-    if has_prefix("exchang") && !phrase("exchange online") {
+    if zh_any(&["学位", "学士", "硕士", "博士", "本科", "大学毕业"])
+        && !zh_any(&["非学位", "短期", "证书"])
+    {
+        found.insert(Detail::DegreeGraduate);
+    }
+    if (has_prefix("exchang") && !phrase("exchange online"))
+        || zh_any(&["交换生", "交流生", "交换"])
+    {
         found.insert(Detail::ExchangeStudent);
+    }
+    if zh_any(&[
+        "短期课程",
+        "短期",
+        "非学位",
+        "证书课程",
+        "暑期课程",
+        "暑期班",
+    ]) {
+        found.insert(Detail::ShortCourse);
+    }
+    if zh_any(&["访问学者", "访问学人", "访问研究", "访问教授"]) {
+        found.insert(Detail::VisitingScholar);
+    }
+    if zh.contains("护照")
+        && zh_any(&[
+            "续期",
+            "换了",
+            "换咗",
+            "新护照",
+            "过期",
+            "更新",
+            "换新",
+            "新嘅护照",
+            "新的护照",
+        ])
+    {
+        found.insert(Detail::PassportRenewed);
+    }
+    if zh_any(&["转寄", "转发", "forward"])
+        && zh_any(&[
+            "停止", "取消", "关闭", "熄", "唔想", "不想", "不要", "唔要", "停",
+        ])
+    {
+        found.insert(Detail::StopForwarding);
+    }
+    let zh_wrong = zh_any(&[
+        "错",
+        "唔啱",
+        "不对",
+        "不正确",
+        "更正",
+        "修改",
+        "改正",
+        "串错",
+    ]);
+    if zh_wrong && (zh.contains('名') || zh.contains('姓')) && !zh.contains("护照") {
+        found.insert(Detail::WrongName);
+    }
+    if zh_wrong && zh.contains("护照") && !zh.contains('名') && !zh.contains("续期") {
+        found.insert(Detail::WrongPassport);
+    }
+    if zh_any(&[
+        "唔肯定",
+        "不确定",
+        "唔知",
+        "不知道",
+        "唔清楚",
+        "不清楚",
+        "唔记得几时",
+        "不记得",
+    ]) {
+        found.insert(Detail::NotSure);
     }
     if any(&[
         "short course",

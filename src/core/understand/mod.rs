@@ -4,6 +4,7 @@
 //! a step machine; this layer decides what the engine answers.
 
 pub mod answers;
+pub mod chinese;
 pub mod details;
 pub mod followups;
 pub mod split;

@@ -46,6 +46,7 @@ pub fn asks(piece: &str) -> bool {
         .map_or(&words[..0], |i| &words[i..]);
     let first = lead.first().map(String::as_str).unwrap_or("");
     piece.trim_end().ends_with(['?', '？'])
+        || super::chinese::asks(&super::chinese::text(&words))
         || matches!(
             first,
             "how"

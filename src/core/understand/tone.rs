@@ -44,17 +44,20 @@ pub fn frustrated(text: &str) -> bool {
     let shouting = letters.len() >= 12
         && text.split_whitespace().count() >= 3
         && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 8;
-    angry || shouting || text.contains("!!!")
+    let chinese = super::chinese::frustrated(&super::chinese::text(&words));
+    angry || chinese || shouting || text.contains("!!!")
 }
 
 /// Whether the message thanks the bot ("ok the link works, thx").
 pub fn thanks(text: &str) -> bool {
-    normalize::tokenize(text).iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "thanks" | "thank" | "thx" | "tks" | "ty" | "cheers" | "appreciate" | "appreciated"
-        )
-    })
+    let words = normalize::tokenize(text);
+    super::chinese::thanks(&super::chinese::text(&words))
+        || words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "thanks" | "thank" | "thx" | "tks" | "ty" | "cheers" | "appreciate" | "appreciated"
+            )
+        })
 }
 
 #[cfg(test)]

@@ -1,0 +1,258 @@
+//! The Chinese side of reading a message: yes and no, ordinals, question shape, thanks and
+//! frustration as Cantonese and Mandarin speakers write them.
+//!
+//! The matcher's tokens carry each Han character as a word, folded to Simplified script
+//! ([`crate::lang::fold`]); [`text`] joins them back, so every phrase here is written once, in
+//! Simplified (a test checks that folding leaves them as they are).
+
+use super::answers::YesNo;
+use crate::lang::is_han;
+
+/// The Chinese characters of a message's tokens, in order, without spaces.
+pub fn text(words: &[String]) -> String {
+    words
+        .iter()
+        .filter(|w| w.chars().all(is_han))
+        .map(String::as_str)
+        .collect()
+}
+
+fn any(zh: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|p| zh.contains(p))
+}
+
+/// "No" that contains a "no" character but means yes ("冇問題": no problem).
+const YES_DESPITE_NO: [&str; 5] = ["冇问题", "没问题", "没有问题", "无问题", "冇事"];
+const NO: [&str; 26] = [
+    "唔得",
+    "唔work",
+    "唔系",
+    "唔好",
+    "唔要",
+    "唔使",
+    "唔可以",
+    "唔啱",
+    "不行",
+    "不是",
+    "不要",
+    "不可以",
+    "不能",
+    "不用",
+    "不对",
+    "没有",
+    "冇",
+    "未",
+    "失败",
+    "仲系",
+    "还是",
+    "依然",
+    "都系咁",
+    "一样",
+    "错误",
+    "否",
+];
+const YES: [&str; 20] = [
+    "系", "是", "好", "得", "可以", "成功", "搞掂", "解决", "对", "啱", "行", "有", "要", "确认",
+    "发送", "送出", "冇错", "没错", "正确", "ok",
+];
+
+/// A Chinese yes or no ("係", "得咗", "唔得", "仲係唔得", "冇問題").
+pub fn yes_or_no(zh: &str) -> Option<YesNo> {
+    if zh.is_empty() || zh.chars().count() > 14 {
+        return None;
+    }
+    if any(zh, &YES_DESPITE_NO) {
+        return Some(YesNo::Yes);
+    }
+    if any(zh, &NO) {
+        return Some(YesNo::No);
+    }
+    any(zh, &YES).then_some(YesNo::Yes)
+}
+
+/// "第一個", "第2", "最後一個": which of the offered options.
+pub fn ordinal(zh: &str, words: &[String], count: usize) -> Option<usize> {
+    if zh.contains("最后") {
+        return count.checked_sub(1);
+    }
+    let at = words.iter().position(|w| w == "第")?;
+    let next = words.get(at + 1)?;
+    let n = match next.as_str() {
+        "一" => 1,
+        "二" | "两" => 2,
+        "三" => 3,
+        "四" => 4,
+        "五" => 5,
+        digits => digits.parse().ok()?,
+    };
+    (1..=count).contains(&n).then(|| n - 1)
+}
+
+/// Words that make a Chinese piece a question or a request.
+const ASKS: [&str; 40] = [
+    "点",
+    "怎",
+    "如何",
+    "咩",
+    "乜",
+    "什么",
+    "甚么",
+    "哪",
+    "边",
+    "吗",
+    "呢",
+    "系咪",
+    "是否",
+    "是不是",
+    "可唔可以",
+    "可不可以",
+    "可以",
+    "有冇",
+    "有没有",
+    "能否",
+    "能不能",
+    "几时",
+    "几耐",
+    "多久",
+    "为什么",
+    "为何",
+    "请问",
+    "想问",
+    "想",
+    "要",
+    "唔得",
+    "唔到",
+    "不到",
+    "不了",
+    "无法",
+    "唔可以",
+    "忘记",
+    "唔记得",
+    "帮",
+    "教",
+];
+
+pub fn asks(zh: &str) -> bool {
+    any(zh, &ASKS)
+}
+
+const ANGRY: [&str; 16] = [
+    "好烦",
+    "烦死",
+    "激气",
+    "激嬲",
+    "嬲",
+    "垃圾",
+    "冇用",
+    "没用",
+    "无用",
+    "浪费时间",
+    "离谱",
+    "顶唔顺",
+    "受够",
+    "搞乜鬼",
+    "废柴",
+    "乱答",
+];
+
+pub fn frustrated(zh: &str) -> bool {
+    any(zh, &ANGRY)
+}
+
+const THANKS: [&str; 5] = ["唔该", "多谢", "谢谢", "感谢", "thx"];
+
+pub fn thanks(zh: &str) -> bool {
+    any(zh, &THANKS)
+}
+
+/// "揾真人", "轉職員": the user asks for a person.
+pub const PERSON: [&str; 12] = [
+    "揾真人",
+    "找真人",
+    "真人",
+    "转真人",
+    "人工",
+    "人工客服",
+    "真人客服",
+    "联络职员",
+    "联系职员",
+    "揾职员",
+    "找职员",
+    "同职员倾",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::fold;
+    use crate::matcher::normalize::tokenize;
+
+    fn zh(text: &str) -> String {
+        super::text(&tokenize(text))
+    }
+
+    #[test]
+    fn phrases_are_written_in_the_folded_script() {
+        let lists: [&[&str]; 8] = [
+            &YES_DESPITE_NO,
+            &NO,
+            &YES,
+            &ASKS,
+            &ANGRY,
+            &THANKS,
+            &PERSON,
+            &["最后", "第"],
+        ];
+        for phrase in lists.iter().flat_map(|l| l.iter()) {
+            assert_eq!(
+                &fold(phrase),
+                phrase,
+                "{phrase} is not in the folded script"
+            );
+        }
+    }
+
+    #[test]
+    fn yes_and_no_in_cantonese_and_mandarin() {
+        for yes in [
+            "係",
+            "得咗！",
+            "可以",
+            "冇問題",
+            "好呀",
+            "搞掂咗，唔該",
+            "是的",
+            "成功了",
+        ] {
+            assert_eq!(yes_or_no(&zh(yes)), Some(YesNo::Yes), "{yes}");
+        }
+        for no in [
+            "唔得",
+            "仲係唔得",
+            "不行",
+            "唔係",
+            "還是不行",
+            "未得呀",
+            "冇用到",
+            "失敗",
+        ] {
+            assert_eq!(yes_or_no(&zh(no)), Some(YesNo::No), "{no}");
+        }
+        assert_eq!(yes_or_no(&zh("點樣啟用帳戶同埋改密碼呢個問題好複雜")), None);
+    }
+
+    #[test]
+    fn ordinals_questions_thanks_and_anger() {
+        let words = tokenize("第二個");
+        assert_eq!(ordinal(&super::text(&words), &words, 3), Some(1));
+        let words = tokenize("最後一個");
+        assert_eq!(ordinal(&super::text(&words), &words, 3), Some(2));
+        assert!(asks(&zh("點樣改密碼")));
+        assert!(asks(&zh("怎么激活邮箱")));
+        assert!(!asks(&zh("陳大文")));
+        assert!(thanks(&zh("唔該晒")));
+        assert!(thanks(&zh("谢谢你")));
+        assert!(frustrated(&zh("你好冇用呀")));
+        assert!(!frustrated(&zh("你好")));
+    }
+}
