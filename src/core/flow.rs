@@ -924,6 +924,7 @@ impl<S: Stores> Engine<S> {
             transcript: conversation.transcript.clone(),
             attachments: run.files.values().cloned().collect(),
             max_open: Some(self.limits.max_open_tickets),
+            lang: conversation.lang,
         };
         TicketStore::create_ticket(&self.store, ticket).await
     }

@@ -1,6 +1,7 @@
 //! The platform-agnostic bot core: messages in, replies out, conversation state kept through a
 //! trait. It knows nothing of Telegram, Discord or SQL.
 
+pub mod commands;
 pub mod conversation;
 pub mod engine;
 mod flow;

@@ -8,6 +8,8 @@ use std::future::Future;
 use serde::Serialize;
 
 use super::message::{Button, Reply};
+use super::texts::{fill, tr};
+use crate::lang::{self, Lang};
 use crate::markup;
 
 /// A staff action on one ticket.
@@ -45,12 +47,56 @@ pub struct Change {
     /// The event logged on the ticket, and its detail.
     pub event: &'static str,
     pub detail: String,
-    /// A message owed to the user, in the chat the ticket came from.
-    pub to_user: Option<Reply>,
+    /// A message owed to the user, in the chat the ticket came from (in the ticket's language,
+    /// known where the ticket is read).
+    pub to_user: Option<Notice>,
 }
 
-/// The change an action makes on the ticket `reference`.
-pub fn change(reference: &str, action: &Action) -> Change {
+/// What staff tell a user about their ticket, before it is put in the user's language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Reply(String),
+    RequestInfo(String),
+    Resolved(String),
+}
+
+impl Notice {
+    /// The message to the user about `reference`, in `lang`; the staff's words as they wrote
+    /// them, shown as typed.
+    pub fn reply(&self, reference: &str, lang: Lang) -> Reply {
+        let (template, words) = match self {
+            Notice::Reply(text) => (
+                tr(
+                    lang,
+                    "**Reply from the alumni office** about your request **{reference}**:\n\n{words}",
+                ),
+                text,
+            ),
+            Notice::RequestInfo(text) => (
+                tr(
+                    lang,
+                    "The alumni office needs more information about your request **{reference}**:\n\n{words}\n\nJust answer here (text, a photo or a PDF): your next messages go to them.",
+                ),
+                text,
+            ),
+            Notice::Resolved(note) => (
+                tr(
+                    lang,
+                    "Your request **{reference}** has been resolved by the alumni office:\n\n{words}",
+                ),
+                note,
+            ),
+        };
+        let text = fill(
+            template,
+            &[("reference", reference), ("words", &markup::escape(words))],
+        );
+        Reply::text(lang::in_script(&text, lang))
+    }
+}
+
+/// The change an action makes on a ticket.
+pub fn change(action: &Action) -> Change {
     use super::ticket::LIVE_STATUSES as LIVE;
     match action {
         Action::Claim => Change {
@@ -65,30 +111,21 @@ pub fn change(reference: &str, action: &Action) -> Change {
             to: None,
             event: "reply",
             detail: text.clone(),
-            to_user: Some(Reply::text(format!(
-                "**Reply from the alumni office** about your request **{reference}**:\n\n{}",
-                markup::escape(text)
-            ))),
+            to_user: Some(Notice::Reply(text.clone())),
         },
         Action::RequestInfo(text) => Change {
             from: LIVE,
             to: Some("awaiting_user"),
             event: "request_info",
             detail: text.clone(),
-            to_user: Some(Reply::text(format!(
-                "The alumni office needs more information about your request **{reference}**:\n\n{}\n\nJust answer here (text, a photo or a PDF): your next messages go to them.",
-                markup::escape(text)
-            ))),
+            to_user: Some(Notice::RequestInfo(text.clone())),
         },
         Action::Resolve(note) => Change {
             from: LIVE,
             to: Some("resolved"),
             event: "resolved",
             detail: note.clone(),
-            to_user: Some(Reply::text(format!(
-                "Your request **{reference}** has been resolved by the alumni office:\n\n{}",
-                markup::escape(note)
-            ))),
+            to_user: Some(Notice::Resolved(note.clone())),
         },
         Action::Reopen => Change {
             from: &["resolved", "closed"],
@@ -153,7 +190,7 @@ pub async fn act(
             .await?;
         return Ok(Err(Refusal::NotStaff));
     }
-    let change = change(&reference, &action);
+    let change = change(&action);
     Ok(desk
         .apply(&reference, actor, action.name(), change)
         .await?
@@ -245,10 +282,13 @@ pub fn new_ticket_notice(
     category: &str,
     platform: &str,
     fields: &BTreeMap<String, String>,
+    lang: Lang,
 ) -> Reply {
+    // Staff answer in the user's language: the user wrote in this one.
     let mut text = format!(
-        "**New ticket {reference}**: {} (from {platform})",
-        category.replace('_', " ")
+        "**New ticket {reference}**: {} (from {platform}, writes {})",
+        category.replace('_', " "),
+        lang.name()
     );
     for (name, value) in fields {
         text.push_str(&format!(
@@ -323,9 +363,19 @@ mod tests {
 
     #[test]
     fn staff_words_reach_users_escaped() {
-        let c = change("T-A", &Action::Reply("**hi** [x](https://e)".into()));
-        let text = c.to_user.unwrap().text;
-        assert!(markup::check(&text).is_ok());
-        assert!(markup::to_plain(&text).contains("**hi** [x](https://e)"));
+        let c = change(&Action::Reply("**hi** [x](https://e)".into()));
+        let notice = c.to_user.unwrap();
+        for lang in Lang::ALL {
+            let text = notice.reply("T-A", lang).text;
+            assert!(markup::check(&text).is_ok());
+            assert!(markup::to_plain(&text).contains("**hi** [x](https://e)"));
+            assert!(text.contains("T-A"));
+        }
+        assert!(
+            notice
+                .reply("T-A", Lang::ZhHant)
+                .text
+                .contains("校友事務處")
+        );
     }
 }

@@ -34,6 +34,8 @@ pub struct NewTicket {
     /// Refuse with [`TooManyOpen`] if the user already has this many live tickets (checked in
     /// the filing transaction; a repeat of an earlier filing is never refused).
     pub max_open: Option<usize>,
+    /// The language the user wrote in: staff's replies reach them in it.
+    pub lang: crate::lang::Lang,
 }
 
 /// What a user sent, to add to a ticket they already have.

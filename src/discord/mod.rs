@@ -34,10 +34,12 @@ use serenity::async_trait;
 use tracing::{debug, info, warn};
 
 use crate::config;
+use crate::core::commands::{DISCORD_LOCALES, describe};
 use crate::core::engine::PRIVATE_PREFIX;
 use crate::core::staff;
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
 use crate::core::{Button, Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::lang::Lang;
 use crate::outbox::{self, Deliver};
 use crate::store::{OutboxItem, STAFF_CHAT, Store};
 
@@ -139,18 +141,35 @@ pub async fn run(
 }
 
 /// The slash commands, as users see them in the command picker.
+/// Descriptions in English, localised for Discord's Chinese locales.
 fn commands() -> Vec<CreateCommand> {
+    let described = |name: &str| {
+        let english = describe(name, Lang::En).unwrap_or_default();
+        DISCORD_LOCALES.iter().fold(
+            CreateCommand::new(name).description(english),
+            |c, (locale, lang)| {
+                c.description_localized(*locale, describe(name, *lang).unwrap_or_default())
+            },
+        )
+    };
+    let question = DISCORD_LOCALES.iter().fold(
+        CreateCommandOption::new(
+            CommandOptionType::String,
+            "question",
+            describe("question", Lang::En).unwrap_or_default(),
+        )
+        .required(true),
+        |o, (locale, lang)| {
+            o.description_localized(*locale, describe("question", *lang).unwrap_or_default())
+        },
+    );
     vec![
-        CreateCommand::new("ask")
-            .description("Ask a question about your alumni email account")
-            .add_option(
-                CreateCommandOption::new(CommandOptionType::String, "question", "Your question")
-                    .required(true),
-            ),
-        CreateCommand::new("help").description("What I can help with"),
-        CreateCommand::new("contact").description("Reach the alumni office"),
-        CreateCommand::new("ticket").description("Send a request to the alumni office (in a DM)"),
-        CreateCommand::new("status").description("Your requests with the alumni office"),
+        described("ask").add_option(question),
+        described("help"),
+        described("contact"),
+        described("ticket"),
+        described("status"),
+        described("language"),
     ]
 }
 
@@ -355,7 +374,7 @@ impl Handler {
                 .and_then(|o| o.value.as_str())
                 .unwrap_or("")
                 .to_string(),
-            "help" | "contact" | "status" => format!("/{name}"),
+            "help" | "contact" | "status" | "language" => format!("/{name}"),
             "ticket" => "/contact".to_string(),
             _ => return,
         };

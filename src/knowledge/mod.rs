@@ -331,29 +331,24 @@ pub fn load(dir: &Path) -> Result<KnowledgeBase, LoadError> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_str()))
         .collect();
-    match load_sources(&sources) {
-        Ok(kb) => {
-            let faq = dir.join(SOURCE_FILE);
-            if let Ok(faq_text) = std::fs::read_to_string(&faq) {
-                problems.extend(unsupported_facts(&kb, &faq_text, &sources));
-                if let Some(zh) = &kb.chinese {
-                    for p in unsupported_facts(zh, &faq_text, &sources) {
-                        if !problems.contains(&p) {
-                            problems.push(p);
-                        }
-                    }
+    let (kb, found) = check_sources(&sources);
+    problems.extend(found);
+    // Facts are checked on whatever could be read, so that one run shows them all.
+    let faq = dir.join(SOURCE_FILE);
+    if let Ok(faq_text) = std::fs::read_to_string(&faq) {
+        let chinese = kb.chinese.as_deref();
+        for kb in std::iter::once(&kb).chain(chinese) {
+            for p in unsupported_facts(kb, &faq_text, &sources) {
+                if !problems.contains(&p) {
+                    problems.push(p);
                 }
             }
-            if problems.is_empty() {
-                Ok(kb)
-            } else {
-                Err(LoadError { problems })
-            }
         }
-        Err(e) => {
-            problems.extend(e.problems);
-            Err(LoadError { problems })
-        }
+    }
+    if problems.is_empty() {
+        Ok(kb)
+    } else {
+        Err(LoadError { problems })
     }
 }
 
@@ -409,6 +404,16 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Chinese when `languages` lists it, each text then having its `_zh` twin that keeps the
 /// English text's links, addresses, phone numbers and figures.
 pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadError> {
+    let (kb, problems) = check_sources(sources);
+    if problems.is_empty() {
+        Ok(kb)
+    } else {
+        Err(LoadError { problems })
+    }
+}
+
+/// [`load_sources`]'s knowledge base, as far as it could be read, and its problems.
+fn check_sources(sources: &[(&Path, &str)]) -> (KnowledgeBase, Vec<Problem>) {
     let (mut kb, mut problems) = load_lang(sources, Lang::En);
     if !kb.languages.contains(&Lang::En) {
         kb.languages.insert(0, Lang::En);
@@ -424,11 +429,7 @@ pub fn load_sources(sources: &[(&Path, &str)]) -> Result<KnowledgeBase, LoadErro
         zh.languages = kb.languages.clone();
         kb.chinese = Some(Box::new(zh));
     }
-    if problems.is_empty() {
-        Ok(kb)
-    } else {
-        Err(LoadError { problems })
-    }
+    (kb, problems)
 }
 
 /// Every link, address, phone number or figure of an English text that its Chinese twin drops,

@@ -9,6 +9,7 @@ use super::tickets::attachment_path;
 use super::{Store, now, timestamp};
 use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
 use crate::core::{Reply, StoredFile};
+use crate::lang::Lang;
 
 /// How long after its last change a failed delivery is tried again: doubling from 2 s, at most
 /// 5 minutes.
@@ -414,13 +415,13 @@ impl TicketDesk for Store {
         change: Change,
     ) -> anyhow::Result<Result<String, Refusal>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, status, platform, platform_chat FROM tickets WHERE reference = ?",
+        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, status, platform, platform_chat, lang FROM tickets WHERE reference = ?",
         )
         .bind(reference)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((id, status, platform, chat)) = row else {
+        let Some((id, status, platform, chat, lang)) = row else {
             Self::audit_in(
                 &mut tx,
                 actor,
@@ -467,8 +468,11 @@ impl TicketDesk for Store {
             .bind(&change.detail)
             .execute(&mut *tx)
             .await?;
-        if let Some(message) = &change.to_user {
-            Self::enqueue(&mut tx, &platform, &chat, message, None, Some(id)).await?;
+        if let Some(notice) = &change.to_user {
+            // A tag this version does not know is read as English rather than refused.
+            let lang = Lang::parse(&lang).unwrap_or_default();
+            let message = notice.reply(reference, lang);
+            Self::enqueue(&mut tx, &platform, &chat, &message, None, Some(id)).await?;
         }
         Self::audit_in(
             &mut tx,

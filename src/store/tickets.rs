@@ -245,8 +245,8 @@ impl TicketStore for Store {
         let (id, reference) = loop {
             let reference = new_reference();
             let inserted = sqlx::query(
-                "INSERT INTO tickets (reference, origin, category, platform, platform_user, platform_chat, fields, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
+                "INSERT INTO tickets (reference, origin, category, platform, platform_user, platform_chat, fields, created_at, updated_at, lang)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
             )
             .bind(&reference)
             .bind(&ticket.origin)
@@ -257,6 +257,7 @@ impl TicketStore for Store {
             .bind(&fields)
             .bind(&now)
             .bind(&now)
+            .bind(ticket.lang.tag())
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 1 {
@@ -287,6 +288,7 @@ impl TicketStore for Store {
             &ticket.category,
             &ticket.from.platform,
             &ticket.fields,
+            ticket.lang,
         );
         let files: Vec<String> = ticket.attachments.iter().map(|f| f.hash.clone()).collect();
         self.tell_staff(&mut tx, &notice, &files, id).await?;

@@ -38,10 +38,12 @@ use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
 use crate::config;
+use crate::core::commands::describe;
 use crate::core::engine::{PRIVATE_PREFIX, PRIVATE_START};
 use crate::core::staff;
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
 use crate::core::{Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::lang::Lang;
 use crate::outbox::{self, Deliver};
 use crate::outgoing::Outgoing;
 use crate::store::{OutboxItem, STAFF_CHAT, Store};
@@ -50,6 +52,8 @@ pub const PLATFORM: &str = "telegram";
 
 /// Telegram refuses callback data over 64 bytes.
 const MAX_CALLBACK_DATA: usize = 64;
+/// The commands of Telegram's menu, in order.
+const MENU: [&str; 6] = ["start", "help", "cancel", "contact", "status", "language"];
 
 /// Sends that fail on the network are tried this many times in all.
 const SEND_ATTEMPTS: u32 = 4;
@@ -95,15 +99,23 @@ pub async fn run(
         .context("Telegram did not accept the token (getMe failed)")?;
     let username = me.username().to_string();
     info!(bot = username, "telegram connected");
-    let commands = vec![
-        BotCommand::new("start", "Start over"),
-        BotCommand::new("help", "What I can help with"),
-        BotCommand::new("cancel", "Stop what we are doing"),
-        BotCommand::new("contact", "Reach the alumni office"),
-        BotCommand::new("status", "My requests"),
-    ];
-    if let Err(e) = with_retry("setMyCommands", || bot.set_my_commands(commands.clone())).await {
+    // The menu in English for everyone, and in Chinese for users whose Telegram is in Chinese
+    // (Telegram keys command lists by two-letter language code: Traditional, Hong Kong's).
+    let menu = |lang: Lang| -> Vec<BotCommand> {
+        MENU.iter()
+            .filter_map(|name| Some(BotCommand::new(*name, describe(name, lang)?)))
+            .collect()
+    };
+    let (english, chinese) = (menu(Lang::En), menu(Lang::ZhHant));
+    if let Err(e) = with_retry("setMyCommands", || bot.set_my_commands(english.clone())).await {
         warn!(error = %e, "could not set the command menu");
+    }
+    if let Err(e) = with_retry("setMyCommands", || {
+        bot.set_my_commands(chinese.clone()).language_code("zh")
+    })
+    .await
+    {
+        warn!(error = %e, "could not set the Chinese command menu");
     }
     let adapter = Arc::new(Adapter {
         engine,

@@ -100,7 +100,16 @@ async fn a_mention_is_answered_in_the_channel_and_other_talk_is_left_alone() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["ask", "help", "contact", "ticket", "status"]);
+    assert_eq!(
+        names,
+        ["ask", "help", "contact", "ticket", "status", "language"]
+    );
+    // Descriptions localised for Discord's Chinese locales.
+    let help = &registered.body[1];
+    for locale in ["zh-TW", "zh-CN"] {
+        let description = help["description_localizations"][locale].as_str().unwrap();
+        assert!(description.chars().any(|c| c > '\u{3000}'), "{help}");
+    }
 
     bot.fake
         .say("1", Some(CHANNEL), "how do i reset my password", json!([]));
@@ -333,6 +342,7 @@ async fn each_ticket_gets_a_staff_thread_where_staff_act() {
             transcript: vec![],
             attachments: vec![],
             max_open: None,
+            lang: Default::default(),
         },
     )
     .await

@@ -73,7 +73,7 @@ async fn bad_input_gets_polite_replies() {
     let stale = press(&e, "u1", "intent:no_such_thing").await;
     assert!(stale[0].text.contains("no longer active"), "{stale:?}");
     // Chinese is understood and answered in Chinese, with the same links.
-    let chinese = say(&e, "u1", "我忘記了密碼").await;
+    let chinese = say(&e, "u2", "我忘記了密碼").await;
     assert!(
         chinese[0]
             .text

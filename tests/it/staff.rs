@@ -235,6 +235,7 @@ async fn wrong_transitions_and_unknown_tickets_are_refused_from_the_cli() {
             transcript: vec![],
             attachments: vec![],
             max_open: None,
+            lang: Default::default(),
         })
         .await
         .unwrap();
@@ -280,6 +281,7 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
                     transcript: vec![],
                     attachments: vec![file],
                     max_open: None,
+                    lang: Default::default(),
                 })
                 .await
                 .unwrap(),
@@ -331,6 +333,7 @@ async fn a_failed_delivery_is_retried_until_sent() {
             transcript: vec![],
             attachments: vec![],
             max_open: None,
+            lang: Default::default(),
         })
         .await
         .unwrap();
@@ -437,6 +440,7 @@ async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
             transcript: vec![],
             attachments: vec![],
             max_open: None,
+            lang: Default::default(),
         })
         .await
         .unwrap();

@@ -100,7 +100,18 @@ async fn a_question_is_answered_in_html_with_the_command_menu_set() {
         .iter()
         .map(|c| c["command"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["start", "help", "cancel", "contact", "status"]);
+    assert_eq!(
+        names,
+        ["start", "help", "cancel", "contact", "status", "language"]
+    );
+    // The same menu for Chinese-language Telegram, described in Chinese.
+    let chinese = commands
+        .iter()
+        .find(|c| c.body["language_code"] == "zh")
+        .expect("a Chinese command menu");
+    assert_eq!(chinese.body["commands"][1]["command"], "help");
+    let description = chinese.body["commands"][1]["description"].as_str().unwrap();
+    assert!(description.chars().any(|c| c > '\u{3000}'), "{description}");
     assert!(
         bot.fake
             .calls_of("sendChatAction")

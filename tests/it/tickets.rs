@@ -43,6 +43,7 @@ fn ticket(user: &str, passport: &str, attachments: Vec<StoredFile>) -> NewTicket
         ],
         attachments,
         max_open: None,
+        lang: Default::default(),
     }
 }
 

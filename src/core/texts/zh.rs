@@ -287,4 +287,34 @@ pub(super) const ZH: &[(&str, &str)] = &[
         "對不起，這方面我不清楚。",
     ),
     ("Sorry I didn't get it right.", "對不起，我剛才理解錯了。"),
+    ("Start over", "重新開始"),
+    ("What I can help with", "我可以幫你甚麼"),
+    ("Stop what we are doing", "停止目前的步驟"),
+    ("Reach the alumni office", "聯絡校友事務處"),
+    (
+        "Your requests with the alumni office",
+        "你向校友事務處提交的申請",
+    ),
+    ("Answer in English or Chinese", "選擇以英文或中文回答"),
+    (
+        "Ask a question about your alumni email account",
+        "查詢有關校友電郵帳戶的問題",
+    ),
+    ("Your question", "你的問題"),
+    (
+        "Send a request to the alumni office (in a DM)",
+        "向校友事務處提交申請（在私訊中）",
+    ),
+    (
+        "**Reply from the alumni office** about your request **{reference}**:\n\n{words}",
+        "**校友事務處的回覆**，關於你的申請 **{reference}**：\n\n{words}",
+    ),
+    (
+        "The alumni office needs more information about your request **{reference}**:\n\n{words}\n\nJust answer here (text, a photo or a PDF): your next messages go to them.",
+        "校友事務處需要更多資料處理你的申請 **{reference}**：\n\n{words}\n\n直接在這裏回覆即可（文字、相片或 PDF）：你接下來傳送的訊息會交給他們。",
+    ),
+    (
+        "Your request **{reference}** has been resolved by the alumni office:\n\n{words}",
+        "校友事務處已處理你的申請 **{reference}**：\n\n{words}",
+    ),
 ];

@@ -181,7 +181,12 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
         "不知道",
         "唔清楚",
         "不清楚",
-        "唔记得几时",
+        "唔记得",
+        "记唔起",
+        "记不起",
+        "冇印象",
+        "没印象",
+        "忘记",
         "不记得",
     ]) {
         found.insert(Detail::NotSure);
