@@ -129,39 +129,79 @@ pub fn is_han(c: char) -> bool {
 /// English. Anything shorter ("ok", "2", a name, a passport number) shows no language, and the
 /// conversation keeps the one it has.
 pub fn detect(text: &str) -> Option<Lang> {
-    if text.chars().any(is_han) {
-        return Some(script(text));
-    }
-    let words = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() >= 2)
-        .count();
-    (words >= 3).then_some(Lang::En)
+    detect_after(text, None)
 }
 
-/// Which Chinese script a text is written in: Simplified when conversion to Traditional changes
-/// more characters than conversion to Simplified does; Traditional otherwise (the characters
-/// both scripts share are read as Hong Kong's).
-fn script(text: &str) -> Lang {
+/// [`detect`], for a conversation in `current`: a Chinese message written in characters both
+/// scripts share ("不行", "好的") keeps the script the conversation has; switching a Chinese
+/// conversation to English takes three words and one of the little words English sentences
+/// have, so that a name typed there ("CHEUNG Mei Ling Mandy") is not read as English.
+pub fn detect_after(text: &str, current: Option<Lang>) -> Option<Lang> {
+    if text.chars().any(is_han) {
+        return Some(match script(text) {
+            Some(lang) => lang,
+            None => current.filter(|l| l.is_chinese()).unwrap_or(Lang::ZhHant),
+        });
+    }
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    const LITTLE: [&str; 24] = [
+        "the", "my", "how", "what", "is", "do", "can", "to", "for", "it", "you", "me", "am", "are",
+        "does", "why", "where", "when", "which", "not", "and", "of", "in", "please",
+    ];
+    let english = words.len() >= 3
+        && (current.is_none_or(|l| !l.is_chinese())
+            || words.iter().any(|w| LITTLE.contains(&w.as_str())));
+    english.then_some(Lang::En)
+}
+
+/// Characters Hong Kong writes that conversion tables count as Simplified-only (Cantonese 晒
+/// "all", 只, 台, 面, 系 "department"…): they say nothing about the script.
+const SHARED_IN_HONG_KONG: [char; 9] = ['晒', '只', '台', '面', '系', '里', '后', '干', '松'];
+
+/// Which Chinese script a text is written in: Simplified when more of its characters are
+/// Simplified-only than Traditional-only, Traditional when fewer; `None` when they tie (most
+/// often: every character is shared by both).
+fn script(text: &str) -> Option<Lang> {
     let as_simplified = zhconv::zhconv(text, Variant::ZhHans);
     let as_traditional = zhconv::zhconv(text, Variant::ZhHant);
     let changed = |other: &str| {
         text.chars()
             .zip(other.chars())
-            .filter(|(a, b)| a != b)
+            .filter(|(a, b)| a != b && !SHARED_IN_HONG_KONG.contains(a))
             .count()
     };
-    if changed(&as_traditional) > changed(&as_simplified) {
-        Lang::ZhHans
-    } else {
-        Lang::ZhHant
+    let (mut simplified_only, traditional_only) =
+        (changed(&as_traditional), changed(&as_simplified));
+    // Words only the Mainland writes, in characters both scripts share.
+    const MAINLAND: [&str; 8] = [
+        "激活",
+        "信息",
+        "短信",
+        "提示",
+        "默认",
+        "手机号",
+        "视频",
+        "软件",
+    ];
+    if simplified_only == traditional_only && MAINLAND.iter().any(|w| text.contains(w)) {
+        simplified_only += 1;
+    }
+    match simplified_only.cmp(&traditional_only) {
+        std::cmp::Ordering::Greater => Some(Lang::ZhHans),
+        std::cmp::Ordering::Less => Some(Lang::ZhHant),
+        std::cmp::Ordering::Equal => None,
     }
 }
 
-/// The text in Simplified Chinese; text without Han characters is returned as it is.
+/// The text for Simplified Chinese readers: Mainland script and words (电子邮件 for 電郵, 登录
+/// for 登入), MediaWiki's zh-cn tables; text without Han characters is returned as it is.
 pub fn to_simplified(text: &str) -> String {
     if text.chars().any(is_han) {
-        zhconv::zhconv(text, Variant::ZhHans)
+        zhconv::zhconv(text, Variant::ZhCN)
     } else {
         text.to_string()
     }
@@ -179,12 +219,17 @@ pub fn in_script(text: &str, lang: Lang) -> String {
 /// Folds a text to one Chinese script for matching (Simplified: the many-to-one direction, so
 /// two Traditional variants of a character meet in one).
 pub fn fold(text: &str) -> String {
-    to_simplified(text)
+    if text.chars().any(is_han) {
+        zhconv::zhconv(text, Variant::ZhHans)
+    } else {
+        text.to_string()
+    }
 }
 
 /// Makes the conversion tables ready, so that the first Chinese message does not pay for it.
 pub fn warm_up() {
     let _ = zhconv::zhconv("點樣啟用", Variant::ZhHans);
+    let _ = zhconv::zhconv("點樣啟用", Variant::ZhCN);
     let _ = zhconv::zhconv("怎么激活", Variant::ZhHant);
 }
 
@@ -203,11 +248,27 @@ mod tests {
         assert_eq!(detect("2"), None);
         assert_eq!(detect("K1234567"), None);
         assert_eq!(detect("CHAN Tai"), None);
+        // Characters both scripts share keep the conversation's script; Cantonese 晒 is no
+        // Simplified.
+        assert_eq!(detect_after("不行", Some(Lang::ZhHans)), Some(Lang::ZhHans));
+        assert_eq!(detect_after("好的", None), Some(Lang::ZhHant));
+        assert_eq!(detect("收唔到email，setting全部啱晒"), Some(Lang::ZhHant));
+        // A name in a Chinese conversation is no switch to English; a sentence is.
+        assert_eq!(
+            detect_after("CHEUNG Mei Ling Mandy", Some(Lang::ZhHant)),
+            None
+        );
+        assert_eq!(
+            detect_after("how do I reset the password", Some(Lang::ZhHant)),
+            Some(Lang::En)
+        );
     }
 
     #[test]
     fn converts_traditional_to_simplified() {
-        assert_eq!(to_simplified("啟用校友電郵帳戶"), "启用校友电邮帐户");
+        let simplified = to_simplified("啟用校友電郵帳戶，登入");
+        assert!(simplified.starts_with("启用校友"), "{simplified}");
+        assert_eq!(detect(&simplified), Some(Lang::ZhHans));
         assert_eq!(
             to_simplified("https://x.ust.hk 說明"),
             "https://x.ust.hk 说明"

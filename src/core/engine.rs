@@ -127,6 +127,8 @@ impl<S: Stores> Engine<S> {
         store: S,
         pseudonyms: Pseudonymizer,
     ) -> Self {
+        // The conversion tables load once, here, rather than on the first Chinese message.
+        lang::warm_up();
         Engine {
             followups: FollowupIndex::new(&kb),
             kb,
@@ -289,7 +291,7 @@ impl<S: Stores> Engine<S> {
         if conversation.lang_chosen || self.awaits_value(conversation) {
             return;
         }
-        if let Some(lang) = lang::detect(text) {
+        if let Some(lang) = lang::detect_after(text, Some(conversation.lang)) {
             conversation.lang = lang;
         }
     }
@@ -519,7 +521,7 @@ impl<S: Stores> Engine<S> {
         // A year is read by the flow's details, not by a label sharing the word "after".
         let by_words = conversation.flow.is_some()
             && offered.len() >= 2
-            && words.len() <= 4
+            && understand::chinese::word_count(&words) <= 4
             && !text.chars().any(|c| c.is_ascii_digit());
         answers::pick(&labels, &words, by_words).map(|i| offered[i].data.clone())
     }
@@ -539,9 +541,15 @@ impl<S: Stores> Engine<S> {
             .unwrap_or("")
             .trim_end_matches(['.', '!'])
             .to_ascii_lowercase();
+        let asked_language = self.language_asked(conversation, text);
         let replies = match command.as_str() {
             "start" if slash => {
-                *conversation = Conversation::default();
+                // Starting over keeps the language the user speaks.
+                *conversation = Conversation {
+                    lang: conversation.lang,
+                    lang_chosen: conversation.lang_chosen,
+                    ..Conversation::default()
+                };
                 // `/start f_<flow>`: a deep link from a public chat into this private one.
                 let payload = text.split_whitespace().nth(1).unwrap_or("");
                 match payload.strip_prefix(PRIVATE_START) {
@@ -610,6 +618,8 @@ impl<S: Stores> Engine<S> {
                 }
             }
             _ if wants_person(text) => self.open_intent(conversation, CONTACT_INTENT, turn).await?,
+            // "中文" after `/language`'s buttons, "我想轉返中文", "講英文".
+            _ if asked_language.is_some() => self.choose_language(conversation, asked_language),
             _ if normalize::tokenize(text).join(" ") == "my tickets" => {
                 self.status(turn, conversation.lang).await?
             }
@@ -691,6 +701,29 @@ impl<S: Stores> Engine<S> {
             tr(lang, "Did you mean one of these?")
         };
         Reply::text(question).with_buttons(buttons)
+    }
+
+    /// A language asked for in words: a language's name typed at `/language`'s buttons, or a
+    /// short request to switch ("我想轉返中文", "english please").
+    fn language_asked(&self, conversation: &Conversation, text: &str) -> Option<Lang> {
+        let offered_languages = conversation
+            .offered
+            .iter()
+            .any(|b| b.data.starts_with(LANGUAGE_PREFIX));
+        if offered_languages && let Some(lang) = Lang::parse(text) {
+            return Some(lang);
+        }
+        let tokens = normalize::tokenize(text);
+        let zh = understand::chinese::text(&tokens);
+        if let Some(lang) = understand::chinese::wants_language(&zh, text) {
+            return Some(lang);
+        }
+        let words = tokens.join(" ");
+        matches!(
+            words.as_str(),
+            "english please" | "in english" | "speak english" | "reply in english"
+        )
+        .then_some(Lang::En)
     }
 
     /// `/language`: the language chosen, or buttons to choose one. A chosen language stays

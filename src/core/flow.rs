@@ -15,6 +15,7 @@ use super::message::{Button, Reply, Upload};
 use super::texts::{fill, tr};
 use super::ticket::{NewTicket, TicketStore, TooManyOpen};
 use super::understand::answers::{self, YesNo};
+use super::understand::chinese;
 use super::understand::details;
 use super::validate;
 use crate::knowledge::flow::{Action, Choice, Detail, Flow, Kind, Step};
@@ -741,7 +742,23 @@ impl<S: Stores> Engine<S> {
                         {
                             return Ok(replies);
                         }
-                        let hint = hint.as_deref().map_or(String::new(), |h| format!(" {h}"));
+                        // The step's hint, unless the reason already gives its example.
+                        let example = |h: &str| {
+                            h.split(['"', '「', '」', '“', '”'])
+                                .nth(1)
+                                .map(str::to_string)
+                        };
+                        let hint = hint
+                            .as_deref()
+                            .filter(|h| example(h).is_none_or(|e| !reason.contains(&e)))
+                            .map_or(String::new(), |h| {
+                                let space = if conversation.lang.is_chinese() {
+                                    ""
+                                } else {
+                                    " "
+                                };
+                                format!("{space}{h}")
+                            });
                         Ok(self.refuse(conversation, &format!("{reason}{hint}")))
                     }
                 }
@@ -972,7 +989,18 @@ fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
             YesNo::Yes => Answer::Yes,
             YesNo::No => Answer::No,
         }),
-        Action::Confirm { .. } if words.len() <= 6 => {
+        Action::Confirm { .. } if words.len() <= 6 || !chinese::text(&words).is_empty() => {
+            use chinese::ConfirmWord;
+            let zh = chinese::text(&words);
+            if !zh.is_empty()
+                && let Some(word) = chinese::confirm_word(&zh)
+            {
+                return Some(match word {
+                    ConfirmWord::Send => Answer::Send,
+                    ConfirmWord::Edit => Answer::Edit,
+                    ConfirmWord::Cancel => Answer::Cancel,
+                });
+            }
             let has = |w: &[&str]| words.iter().any(|x| w.contains(&x.as_str()));
             if has(&["not", "dont", "no"]) {
                 None
@@ -1022,6 +1050,15 @@ fn change_of_mind(text: &str) -> Option<Option<String>> {
         "abort",
     ];
     let words = tokenize(text);
+    let zh = chinese::text(&words);
+    if chinese::changes_mind(&zh) {
+        // What follows the first pause is the rest ("算啦，取消" has none; "等等，其實想問…").
+        let rest = text
+            .split_once(['，', ',', '。', ' '])
+            .map(|(_, r)| r.trim().to_string())
+            .filter(|r| chinese::asks(&chinese::text(&tokenize(r))) && r.chars().count() >= 4);
+        return Some(rest);
+    }
     // The marker among the first words; what follows it is the rest of the message, as words
     // (the matcher reads words, so nothing is lost for the side question).
     let end = MARKERS.iter().find_map(|m| {
@@ -1038,7 +1075,28 @@ fn change_of_mind(text: &str) -> Option<Option<String>> {
 
 /// Replies that are about the question, not an answer to it: "I don't know", "why?", "skip".
 fn is_remark(text: &str) -> bool {
-    let words = tokenize(text).join(" ");
+    let tokens = tokenize(text);
+    let zh = chinese::text(&tokens);
+    if !zh.is_empty()
+        && zh.chars().count() <= 6
+        && [
+            "唔知",
+            "不知",
+            "唔清楚",
+            "不清楚",
+            "跳过",
+            "点解",
+            "为什么",
+            "做咩",
+            "迟啲",
+            "之后",
+        ]
+        .iter()
+        .any(|r| zh.contains(r))
+    {
+        return true;
+    }
+    let words = tokens.join(" ");
     matches!(
         words.as_str(),
         "i do not know"
@@ -1069,7 +1127,8 @@ fn is_remark(text: &str) -> bool {
 /// Whether a free-text answer reads as a question to the bot rather than a value.
 fn looks_like_question(text: &str) -> bool {
     let first = text.split_whitespace().next().unwrap_or("").to_lowercase();
-    text.trim_end().ends_with('?')
+    text.trim_end().ends_with(['?', '？'])
+        || chinese::asks(&chinese::text(&tokenize(text)))
         || matches!(
             first.as_str(),
             "how"

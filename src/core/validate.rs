@@ -140,6 +140,20 @@ fn name(text: &str, lang: Lang) -> Result<String, String> {
         )
         .into());
     }
+    // A Chinese name is one run of two to five characters; more, or Chinese punctuation, is a
+    // sentence ("等等，搞錯咗，唔係個名").
+    let han_runs = tidy
+        .split(|c: char| !is_han(c))
+        .filter(|r| !r.is_empty())
+        .collect::<Vec<_>>();
+    if han_runs.len() > 1 || han_runs.iter().any(|r| r.chars().count() > 5) || tidy.contains('，')
+    {
+        return Err(tr(
+            lang,
+            "That reads like a sentence rather than a name: please type only your name, as on your HKID card or passport (or **back** to change your earlier answer).",
+        )
+        .into());
+    }
     // "my name", "actually no, it's my passport that's wrong": a sentence, not a name.
     const SENTENCE_WORDS: [&str; 28] = [
         "my", "is", "it's", "its", "not", "the", "that", "that's", "wrong", "name", "said",

@@ -126,6 +126,20 @@ pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Op
     let leads_with_yes_no = words
         .first()
         .is_some_and(|w| YES.contains(&w.as_str()) || NO_LEADS.contains(&w.as_str()));
+    // Chinese labels start with 是/有 or 不/沒 rather than a word "yes" or "no".
+    if !zh.is_empty()
+        && let Some(answer) = super::chinese::yes_or_no(&zh)
+    {
+        let starting: Vec<usize> = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| super::chinese::label_lead(&super::chinese::text(l)) == Some(answer))
+            .map(|(i, _)| i)
+            .collect();
+        if let [i] = starting[..] {
+            return Some(i);
+        }
+    }
     if let Some(answer) = yes_or_no(words).filter(|_| leads_with_yes_no || words.len() <= 2) {
         let lead = match answer {
             YesNo::Yes => "yes",
@@ -148,22 +162,45 @@ pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Op
     ];
     let meaningful: Vec<&String> = words
         .iter()
-        .filter(|w| !SMALL.contains(&w.as_str()))
+        .filter(|w| !SMALL.contains(&w.as_str()) && !super::chinese::SMALL.contains(&w.as_str()))
         .collect();
-    if !by_words || meaningful.is_empty() || words.len() > 8 {
+    if !by_words || meaningful.is_empty() || super::chinese::word_count(words) > 8 {
         return None;
     }
+    // Chinese shares meaning in pairs of characters (學位, 自己), not single ones (不, 我).
+    let pairs = |ws: &[String]| -> Vec<String> {
+        let zh: Vec<char> = super::chinese::text(ws).chars().collect();
+        zh.windows(2).map(|p| p.iter().collect()).collect()
+    };
+    let typed_pairs = pairs(words);
     let mut scores: Vec<(usize, usize)> = labels
         .iter()
         .enumerate()
-        .map(|(i, l)| (i, meaningful.iter().filter(|w| l.contains(w)).count()))
+        .map(|(i, l)| {
+            let latin = meaningful
+                .iter()
+                .filter(|w| !w.chars().all(crate::lang::is_han) && l.contains(w))
+                .count();
+            let label_pairs = pairs(l);
+            let chinese = typed_pairs
+                .iter()
+                .filter(|p| label_pairs.contains(p))
+                .count();
+            (i, latin + chinese)
+        })
         .collect();
     scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     match scores[..] {
         // Two shared words, or one for a reply of a word or two ("passport", "the name"): one
         // shared word in a sentence ("i was a student there") names nothing.
-        [(i, best), (_, second), ..] if best > second && (best >= 2 || words.len() <= 2) => Some(i),
-        [(i, best)] if best >= 2 || (best == 1 && words.len() <= 2) => Some(i),
+        [(i, best), (_, second), ..]
+            if best > second && (best >= 2 || super::chinese::word_count(words) <= 2) =>
+        {
+            Some(i)
+        }
+        [(i, best)] if best >= 2 || (best == 1 && super::chinese::word_count(words) <= 2) => {
+            Some(i)
+        }
         _ => None,
     }
 }

@@ -56,9 +56,13 @@ const YES: [&str; 20] = [
     "发送", "送出", "冇错", "没错", "正确", "ok",
 ];
 
-/// A Chinese yes or no ("係", "得咗", "唔得", "仲係唔得", "冇問題").
+/// A Chinese yes or no ("係", "得咗", "唔得", "仲係唔得", "冇問題"). "唔記得" (don't remember)
+/// is neither, whatever its 得.
 pub fn yes_or_no(zh: &str) -> Option<YesNo> {
     if zh.is_empty() || zh.chars().count() > 14 {
+        return None;
+    }
+    if any(zh, &["记得", "记不", "记唔", "晓得", "觉得"]) {
         return None;
     }
     if any(zh, &YES_DESPITE_NO) {
@@ -69,6 +73,133 @@ pub fn yes_or_no(zh: &str) -> Option<YesNo> {
     }
     any(zh, &YES).then_some(YesNo::Yes)
 }
+
+/// Whether a label (folded) starts as a yes or a no: "是，已解決", "有開啟", "沒有", "不用".
+pub fn label_lead(label: &str) -> Option<YesNo> {
+    let first: String = label.chars().take(2).collect();
+    if ["不", "没", "冇", "唔", "否", "无"]
+        .iter()
+        .any(|p| first.starts_with(p))
+    {
+        Some(YesNo::No)
+    } else if ["是", "有", "系", "好", "对"]
+        .iter()
+        .any(|p| first.starts_with(p))
+    {
+        Some(YesNo::Yes)
+    } else {
+        None
+    }
+}
+
+/// At a summary: send, change, or cancel, in Chinese.
+pub enum ConfirmWord {
+    Send,
+    Edit,
+    Cancel,
+}
+
+pub fn confirm_word(zh: &str) -> Option<ConfirmWord> {
+    if any(zh, &["取消", "唔要", "不要"]) {
+        Some(ConfirmWord::Cancel)
+    } else if any(zh, &["修改", "更改", "改", "唔啱", "不对", "错"]) {
+        Some(ConfirmWord::Edit)
+    } else if any(
+        zh,
+        &[
+            "发送",
+            "传送",
+            "送出",
+            "提交",
+            "确认",
+            "冇问题",
+            "没问题",
+            "可以",
+            "好",
+            "系",
+            "是",
+            "对",
+            "啱",
+        ],
+    ) {
+        Some(ConfirmWord::Send)
+    } else {
+        None
+    }
+}
+
+/// A change of mind in the middle of a step ("等等，搞錯咗", "算啦，取消").
+pub fn changes_mind(zh: &str) -> bool {
+    any(
+        zh,
+        &[
+            "等等",
+            "搞错",
+            "唔系",
+            "唔啱",
+            "其实",
+            "算啦",
+            "算了",
+            "取消",
+            "唔要喇",
+            "不要了",
+            "改变主意",
+            "唔做喇",
+            "不做了",
+        ],
+    )
+}
+
+/// A reply that leans on what the bot just said: "咁…", "呢個", "也可以嗎", "都得?".
+pub fn leans_back(zh: &str) -> bool {
+    zh.chars().count() <= 16
+        && any(
+            zh,
+            &[
+                "咁",
+                "呢个",
+                "嗰个",
+                "这个",
+                "那个",
+                "也可以",
+                "都得",
+                "都可以",
+                "也",
+                "都",
+                "佢",
+            ],
+        )
+}
+
+/// Asking to be answered in another language: "我想轉返中文", "講英文", "用简体".
+pub fn wants_language(zh: &str, text: &str) -> Option<crate::lang::Lang> {
+    use crate::lang::Lang;
+    let asks = any(zh, &["转", "讲", "用", "换", "改"]) && zh.chars().count() <= 10;
+    if !asks {
+        return None;
+    }
+    if any(zh, &["简体"]) {
+        Some(Lang::ZhHans)
+    } else if any(zh, &["中文", "广东话", "粤语", "繁体"]) {
+        Some(Lang::ZhHant)
+    } else if zh.contains("英文") || text.to_lowercase().contains("english") {
+        Some(Lang::En)
+    } else {
+        None
+    }
+}
+
+/// How many words a reply has, a run of Chinese characters counting a word per two characters
+/// (Chinese writes words of one to three characters without spaces).
+pub fn word_count(words: &[String]) -> usize {
+    let han = words.iter().filter(|w| w.chars().all(is_han)).count();
+    words.len() - han + han.div_ceil(2)
+}
+
+/// Characters too common to tell one option from another.
+pub const SMALL: [&str; 14] = [
+    "我", "的", "你", "系", "是", "了", "咗", "个", "嘅", "佢", "啲", "就", "都", "也",
+];
 
 /// "第一個", "第2", "最後一個": which of the offered options.
 pub fn ordinal(zh: &str, words: &[String], count: usize) -> Option<usize> {

@@ -247,6 +247,10 @@ pub fn is_small_talk(intent: &str) -> bool {
 /// "what about that", "and for it": a message that points back at the last answer.
 fn leans_back(text: &str) -> bool {
     let words = normalize::tokenize(text);
+    let zh = chinese::text(&words);
+    if !zh.is_empty() && chinese::leans_back(&zh) {
+        return true;
+    }
     words.len() <= 8
         && words.iter().any(|w| {
             matches!(

@@ -26,9 +26,32 @@ pub fn split(text: &str) -> Vec<String> {
     // to be questions of their own.
     let mut out = Vec::new();
     for part in parts {
-        out.extend(cut_conjunctions(&part));
+        for piece in cut_chinese(&part) {
+            out.extend(cut_conjunctions(&piece));
+        }
     }
     out
+}
+
+/// "點樣改密碼同埋點樣 set forward 去 gmail": cut at 同埋 / 另外 / 仲有 / 還有 / 以及 when both
+/// sides ask something of their own.
+fn cut_chinese(part: &str) -> Vec<String> {
+    const JOINS: [&str; 7] = ["同埋", "另外", "仲有", "還有", "还有", "以及", "順便"];
+    for join in JOINS {
+        if let Some((left, right)) = part.split_once(join) {
+            let asks_alone = |s: &str| {
+                let words = crate::matcher::normalize::tokenize(s);
+                super::chinese::word_count(&words) >= 2
+                    && super::chinese::asks(&super::chinese::text(&words))
+            };
+            if asks_alone(left) && asks_alone(right) {
+                let mut pieces = vec![left.trim().to_string()];
+                pieces.extend(cut_chinese(right));
+                return pieces;
+            }
+        }
+    }
+    vec![part.to_string()]
 }
 
 /// Whether a piece is shaped as a question or a request: a question mark, or a question or
