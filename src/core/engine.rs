@@ -80,7 +80,7 @@ impl<T: ConversationStore + TicketStore> Stores for T {}
 pub struct Engine<S> {
     pub(super) kb: Arc<KnowledgeBase>,
     pub(super) matcher: Arc<Matcher>,
-    followups: FollowupIndex,
+    pub(super) followups: FollowupIndex,
     pub(super) store: S,
     pseudonyms: Pseudonymizer,
     /// One lock per conversation, so two messages of one user are handled in order while
@@ -471,7 +471,7 @@ impl<S: Stores> Engine<S> {
     }
 
     /// The answer to a follow-up of `topic`, or an honest "the FAQ says no more".
-    fn followup(
+    pub(super) fn followup(
         &self,
         conversation: &mut Conversation,
         topic: &str,

@@ -837,10 +837,21 @@ impl<S: Stores> Engine<S> {
         if !super::understand::split::asks(text) {
             return Ok(None);
         }
-        let outcome = self.matcher.classify(text);
         let own_intent = self
             .position(conversation)
             .and_then(|(f, _)| f.intent.clone());
+        // "how long will it take?" in the middle of a request: the flow's topic answers it (or
+        // says honestly that the FAQ does not), and the step is asked again.
+        if let Some(intent) = &own_intent
+            && let Some(kind) = self.followups.find(text)
+        {
+            let kind = kind.to_string();
+            debug!(user = turn.who, kind, "follow-up inside a flow");
+            let mut replies = vec![self.followup(conversation, intent, &kind, turn)];
+            replies.extend(self.reprompt(conversation));
+            return Ok(Some(replies));
+        }
+        let outcome = self.matcher.classify(text);
         match outcome.decision {
             // "later", "thanks" inside a flow are not questions to stop for.
             Decision::Answer
