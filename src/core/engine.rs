@@ -718,12 +718,16 @@ impl<S: Stores> Engine<S> {
         if let Some(lang) = understand::chinese::wants_language(&zh, text) {
             return Some(lang);
         }
-        let words = tokens.join(" ");
-        matches!(
-            words.as_str(),
-            "english please" | "in english" | "speak english" | "reply in english"
-        )
-        .then_some(Lang::En)
+        // "can you reply in English please", "please answer in English".
+        let asks_english = tokens.iter().any(|w| w == "english")
+            && understand::chinese::word_count(&tokens) <= 12
+            && tokens.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "reply" | "answer" | "speak" | "talk" | "write" | "use" | "in" | "switch"
+                )
+            });
+        asks_english.then_some(Lang::En)
     }
 
     /// `/language`: the language chosen, or buttons to choose one. A chosen language stays

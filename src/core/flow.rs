@@ -988,7 +988,9 @@ fn chosen_by_details(
 /// Typed words that answer a waiting step without its buttons: yes and no in their usual forms,
 /// "send", "edit", "the first one", or the words of a choice's label.
 fn typed_answer(action: &Action, text: &str) -> Option<Answer> {
-    if looks_like_question(text) && tokenize(text).len() > 3 {
+    let asks = text.trim_end().ends_with(['?', '？'])
+        || chinese::is_question(&chinese::text(&tokenize(text)));
+    if (looks_like_question(text) && tokenize(text).len() > 3) || asks {
         return None;
     }
     let words = tokenize(text);

@@ -99,6 +99,10 @@ pub fn yes_or_no(words: &[String]) -> Option<YesNo> {
 /// The label named by a typed reply: the label itself, an ordinal ("the first one", "2nd"), a
 /// yes/no for labels that start so, or (`by_words`) the one label sharing the most words with it.
 pub fn pick<S: AsRef<str>>(labels: &[S], words: &[String], by_words: bool) -> Option<usize> {
+    // A question names no option: "有冇 link?" is no "沒有", "要幾耐?" no "要".
+    if super::chinese::is_question(&super::chinese::text(words)) {
+        return None;
+    }
     let typed = words.join(" ");
     let labels: Vec<Vec<String>> = labels.iter().map(|l| tokenize(l.as_ref())).collect();
     if let Some(i) = labels.iter().position(|l| l.join(" ") == typed) {

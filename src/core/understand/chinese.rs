@@ -59,19 +59,74 @@ const YES: [&str; 20] = [
 /// A Chinese yes or no ("係", "得咗", "唔得", "仲係唔得", "冇問題"). "唔記得" (don't remember)
 /// is neither, whatever its 得.
 pub fn yes_or_no(zh: &str) -> Option<YesNo> {
-    if zh.is_empty() || zh.chars().count() > 14 {
+    if zh.is_empty() || zh.chars().count() > 24 {
         return None;
     }
-    if any(zh, &["记得", "记不", "记唔", "晓得", "觉得"]) {
+    if is_question(zh) {
         return None;
     }
-    if any(zh, &YES_DESPITE_NO) {
+    // 得 in 記得 / 覺得 / 曉得 is no "it works".
+    let mut cleaned = zh.to_string();
+    for word in ["记得", "记不", "记唔", "晓得", "觉得"] {
+        cleaned = cleaned.replace(word, "〇〇");
+    }
+    let zh = cleaned.as_str();
+    // The answer comes first ("仲係唔得，我覺得…", "得咗，唔該"): a 係 deep in a sentence
+    // ("護照只係續咗期") answers nothing.
+    let lead = |phrases: &[&str]| {
+        phrases
+            .iter()
+            .filter_map(|p| zh.find(p))
+            .any(|at| zh[..at].chars().count() <= 2)
+    };
+    if lead(&YES_DESPITE_NO) {
         return Some(YesNo::Yes);
     }
-    if any(zh, &NO) {
+    if lead(&NO) {
         return Some(YesNo::No);
     }
-    any(zh, &YES).then_some(YesNo::Yes)
+    lead(&YES).then_some(YesNo::Yes)
+}
+
+/// A question rather than an answer: its interrogative words ("要幾耐?", "係咪要用電腦?",
+/// "有冇 link?", "咁之後點?").
+pub fn is_question(zh: &str) -> bool {
+    any(
+        zh,
+        &[
+            "点",
+            "怎",
+            "如何",
+            "咩",
+            "乜",
+            "什么",
+            "甚么",
+            "哪",
+            "边",
+            "吗",
+            "呢",
+            "系咪",
+            "系唔系",
+            "是否",
+            "是不是",
+            "可唔可以",
+            "可不可以",
+            "有冇",
+            "有没有",
+            "几时",
+            "几耐",
+            "多久",
+            "几多",
+            "为什么",
+            "为何",
+            "请问",
+            "得唔得",
+            "使唔使",
+            "要唔要",
+            "定系",
+            "还是要",
+        ],
+    )
 }
 
 /// Whether a label (folded) starts as a yes or a no: "是，已解決", "有開啟", "沒有", "不用".
@@ -100,7 +155,9 @@ pub enum ConfirmWord {
 }
 
 pub fn confirm_word(zh: &str) -> Option<ConfirmWord> {
-    if any(zh, &["取消", "唔要", "不要"]) {
+    if is_question(zh) {
+        None
+    } else if any(zh, &["取消", "唔要", "不要"]) {
         Some(ConfirmWord::Cancel)
     } else if any(zh, &["修改", "更改", "改", "唔啱", "不对", "错"]) {
         Some(ConfirmWord::Edit)
@@ -370,6 +427,15 @@ mod tests {
             assert_eq!(yes_or_no(&zh(no)), Some(YesNo::No), "{no}");
         }
         assert_eq!(yes_or_no(&zh("點樣啟用帳戶同埋改密碼呢個問題好複雜")), None);
+        // The answer comes first; a 係 deep in a sentence, a question, "唔記得" answer nothing.
+        assert_eq!(yes_or_no(&zh("護照只係續咗期")), None);
+        assert_eq!(
+            yes_or_no(&zh("還是不行，我覺得是護照號碼記錄錯了")),
+            Some(YesNo::No)
+        );
+        for question in ["要幾耐?", "係咪要用電腦?", "有冇 link?", "唔記得"] {
+            assert_eq!(yes_or_no(&zh(question)), None, "{question}");
+        }
     }
 
     #[test]

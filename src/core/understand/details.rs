@@ -72,7 +72,16 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
             found.insert(Detail::ActivatedAfter2014);
         }
     }
-    if about_activation && zh_any(&["好耐", "好多年前", "很久", "多年前", "十几年前"])
+    if about_activation
+        && zh_any(&[
+            "好耐之前",
+            "好耐以前",
+            "好多年前",
+            "很久以前",
+            "很久之前",
+            "多年前",
+            "十几年前",
+        ])
     {
         found.insert(Detail::ActivatedBefore2014);
     }
@@ -136,18 +145,22 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if zh_any(&["访问学者", "访问学人", "访问研究", "访问教授"]) {
         found.insert(Detail::VisitingScholar);
     }
-    if zh.contains("护照")
-        && zh_any(&[
-            "续期",
-            "换了",
-            "换咗",
-            "新护照",
-            "过期",
-            "更新",
-            "换新",
-            "新嘅护照",
-            "新的护照",
-        ])
+    if zh.contains("护照") && (has_prefix("renew") || zh.contains('续'))
+        || zh.contains("护照")
+            && zh_any(&[
+                "续期",
+                "换了",
+                "换咗",
+                "续咗",
+                "续了",
+                "续过",
+                "新护照",
+                "过期",
+                "更新",
+                "换新",
+                "新嘅护照",
+                "新的护照",
+            ])
     {
         found.insert(Detail::PassportRenewed);
     }
@@ -171,7 +184,7 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if zh_wrong && (zh.contains('名') || zh.contains('姓')) && !zh.contains("护照") {
         found.insert(Detail::WrongName);
     }
-    if zh_wrong && zh.contains("护照") && !zh.contains('名') && !zh.contains("续期") {
+    if zh_wrong && zh.contains("护照") && !zh.contains('名') && !zh.contains('续') {
         found.insert(Detail::WrongPassport);
     }
     if zh_any(&[

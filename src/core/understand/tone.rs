@@ -45,7 +45,7 @@ pub fn frustrated(text: &str) -> bool {
         && text.split_whitespace().count() >= 3
         && letters.iter().filter(|c| c.is_uppercase()).count() * 10 >= letters.len() * 8;
     let chinese = super::chinese::frustrated(&super::chinese::text(&words));
-    angry || chinese || shouting || text.contains("!!!")
+    angry || chinese || shouting || text.contains("!!!") || text.contains("！！！")
 }
 
 /// Whether the message thanks the bot ("ok the link works, thx").
