@@ -137,6 +137,17 @@ pub fn detect(text: &str) -> Option<Lang> {
 /// conversation to English takes three words and one of the little words English sentences
 /// have, so that a name typed there ("CHEUNG Mei Ling Mandy") is not read as English.
 pub fn detect_after(text: &str, current: Option<Lang>) -> Option<Lang> {
+    // "My Chinese name 陳大文 is wrong": an English sentence with a name in it.
+    let han_runs: Vec<&str> = text
+        .split(|c: char| !is_han(c))
+        .filter(|r| !r.is_empty())
+        .collect();
+    if let [run] = han_runs[..]
+        && run.chars().count() <= 5
+        && english_sentence(text)
+    {
+        return Some(Lang::En);
+    }
     if text.chars().any(is_han) {
         return Some(match script(text) {
             Some(lang) => lang,
@@ -148,15 +159,26 @@ pub fn detect_after(text: &str, current: Option<Lang>) -> Option<Lang> {
         .filter(|w| w.len() >= 2)
         .map(str::to_ascii_lowercase)
         .collect();
-    const LITTLE: [&str; 24] = [
-        "the", "my", "how", "what", "is", "do", "can", "to", "for", "it", "you", "me", "am", "are",
-        "does", "why", "where", "when", "which", "not", "and", "of", "in", "please",
-    ];
     let english = words.len() >= 3
         && (current.is_none_or(|l| !l.is_chinese())
             || words.iter().any(|w| LITTLE.contains(&w.as_str())));
     english.then_some(Lang::En)
 }
+
+/// Three or more English words, one of them a little word only sentences have.
+fn english_sentence(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.len() >= 3 && words.iter().any(|w| LITTLE.contains(&w.as_str()))
+}
+
+const LITTLE: [&str; 24] = [
+    "the", "my", "how", "what", "is", "do", "can", "to", "for", "it", "you", "me", "am", "are",
+    "does", "why", "where", "when", "which", "not", "and", "of", "in", "please",
+];
 
 /// Characters Hong Kong writes that conversion tables count as Simplified-only (Cantonese 晒
 /// "all", 只, 台, 面, 系 "department"…): they say nothing about the script.
@@ -248,6 +270,11 @@ mod tests {
         assert_eq!(detect("2"), None);
         assert_eq!(detect("K1234567"), None);
         assert_eq!(detect("CHAN Tai"), None);
+        assert_eq!(
+            detect("My Chinese name 陳大文 is wrong on my record"),
+            Some(Lang::En)
+        );
+        assert_eq!(detect("點樣 activate alumni email?"), Some(Lang::ZhHant));
         // Characters both scripts share keep the conversation's script; Cantonese 晒 is no
         // Simplified.
         assert_eq!(detect_after("不行", Some(Lang::ZhHans)), Some(Lang::ZhHans));

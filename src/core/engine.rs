@@ -715,7 +715,7 @@ impl<S: Stores> Engine<S> {
         }
         let tokens = normalize::tokenize(text);
         let zh = understand::chinese::text(&tokens);
-        if let Some(lang) = understand::chinese::wants_language(&zh, text) {
+        if let Some(lang) = understand::chinese::wants_language(&zh) {
             return Some(lang);
         }
         // "can you reply in English please", "please answer in English".

@@ -908,7 +908,7 @@ impl<S: Stores> Engine<S> {
                         conversation.lang,
                         "I can't use that file: {problem}. Please send a photo (JPEG, PNG or WebP) or a PDF of your current HKID card or passport, up to 10 MB.",
                     ),
-                    &[("problem", &e.to_string())],
+                    &[("problem", &e.explain(conversation.lang))],
                 );
                 return Ok(self.refuse(conversation, &reason));
             }
@@ -1141,7 +1141,7 @@ fn is_remark(text: &str) -> bool {
 fn looks_like_question(text: &str) -> bool {
     let first = text.split_whitespace().next().unwrap_or("").to_lowercase();
     text.trim_end().ends_with(['?', '？'])
-        || chinese::asks(&chinese::text(&tokenize(text)))
+        || chinese::is_question(&chinese::text(&tokenize(text)))
         || matches!(
             first.as_str(),
             "how"

@@ -110,6 +110,25 @@ pub enum AttachmentError {
     WrongType,
 }
 
+impl AttachmentError {
+    /// Why the file was refused, for the user, in their language.
+    pub fn explain(&self, lang: crate::lang::Lang) -> String {
+        use super::texts::{fill, tr};
+        match self {
+            AttachmentError::Empty => tr(lang, "the file is empty").to_string(),
+            AttachmentError::TooLarge => fill(
+                tr(lang, "the file is larger than {max} MB"),
+                &[("max", &(MAX_ATTACHMENT_BYTES / 1024 / 1024).to_string())],
+            ),
+            AttachmentError::WrongType => tr(
+                lang,
+                "only photos (JPEG, PNG, WebP) and PDF files are accepted",
+            )
+            .to_string(),
+        }
+    }
+}
+
 impl Attachment {
     /// Accepts the bytes only if their content (not their name) is JPEG, PNG, WebP or PDF.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, AttachmentError> {

@@ -164,7 +164,7 @@ impl<S: Stores> Engine<S> {
                             conversation.lang,
                             "I can't use that file: {problem}. Please send a photo (JPEG, PNG or WebP) or a PDF, up to 10 MB.",
                         ),
-                        &[("problem", &e.to_string())],
+                        &[("problem", &e.explain(conversation.lang))],
                     ))]));
                 }
             },

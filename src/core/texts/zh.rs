@@ -317,4 +317,10 @@ pub(super) const ZH: &[(&str, &str)] = &[
         "Your request **{reference}** has been resolved by the alumni office:\n\n{words}",
         "校友事務處已處理你的申請 **{reference}**：\n\n{words}",
     ),
+    ("the file is empty", "檔案是空的"),
+    ("the file is larger than {max} MB", "檔案大於 {max} MB"),
+    (
+        "only photos (JPEG, PNG, WebP) and PDF files are accepted",
+        "只接受相片（JPEG、PNG、WebP）及 PDF 檔案",
+    ),
 ];

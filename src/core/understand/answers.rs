@@ -62,6 +62,13 @@ const YES: [&str; 22] = [
 const NO_LEADS: [&str; 5] = ["no", "n", "nope", "nah", "not"];
 
 pub fn yes_or_no(words: &[String]) -> Option<YesNo> {
+    // Hong Kong's "唔work", "不work": a Chinese "not" before an English word.
+    if words
+        .windows(2)
+        .any(|w| matches!(w[0].as_str(), "唔" | "不" | "冇" | "没") && w[1].starts_with("work"))
+    {
+        return Some(YesNo::No);
+    }
     let zh = super::chinese::text(words);
     if !zh.is_empty()
         && let Some(answer) = super::chinese::yes_or_no(&zh)

@@ -23,9 +23,12 @@ fn any(zh: &str, phrases: &[&str]) -> bool {
 
 /// "No" that contains a "no" character but means yes ("冇問題": no problem).
 const YES_DESPITE_NO: [&str; 5] = ["冇问题", "没问题", "没有问题", "无问题", "冇事"];
-const NO: [&str; 26] = [
+const NO: [&str; 29] = [
     "唔得",
-    "唔work",
+    "有问题",
+    "有啲问题",
+    "仲有问题",
+    "还有问题",
     "唔系",
     "唔好",
     "唔要",
@@ -51,9 +54,9 @@ const NO: [&str; 26] = [
     "错误",
     "否",
 ];
-const YES: [&str; 20] = [
-    "系", "是", "好", "得", "可以", "成功", "搞掂", "解决", "对", "啱", "行", "有", "要", "确认",
-    "发送", "送出", "冇错", "没错", "正确", "ok",
+const YES: [&str; 22] = [
+    "系", "是", "好呀", "好啊", "好的", "好啦", "得", "可以", "成功", "搞掂", "解决", "对", "啱",
+    "行", "有", "要", "确认", "发送", "送出", "冇错", "没错", "正确",
 ];
 
 /// A Chinese yes or no ("係", "得咗", "唔得", "仲係唔得", "冇問題"). "唔記得" (don't remember)
@@ -71,6 +74,9 @@ pub fn yes_or_no(zh: &str) -> Option<YesNo> {
         cleaned = cleaned.replace(word, "〇〇");
     }
     let zh = cleaned.as_str();
+    if zh == "好" {
+        return Some(YesNo::Yes);
+    }
     // The answer comes first ("仲係唔得，我覺得…", "得咗，唔該"): a 係 deep in a sentence
     // ("護照只係續咗期") answers nothing.
     let lead = |phrases: &[&str]| {
@@ -91,42 +97,43 @@ pub fn yes_or_no(zh: &str) -> Option<YesNo> {
 /// A question rather than an answer: its interrogative words ("要幾耐?", "係咪要用電腦?",
 /// "有冇 link?", "咁之後點?").
 pub fn is_question(zh: &str) -> bool {
-    any(
-        zh,
-        &[
-            "点",
-            "怎",
-            "如何",
-            "咩",
-            "乜",
-            "什么",
-            "甚么",
-            "哪",
-            "边",
-            "吗",
-            "呢",
-            "系咪",
-            "系唔系",
-            "是否",
-            "是不是",
-            "可唔可以",
-            "可不可以",
-            "有冇",
-            "有没有",
-            "几时",
-            "几耐",
-            "多久",
-            "几多",
-            "为什么",
-            "为何",
-            "请问",
-            "得唔得",
-            "使唔使",
-            "要唔要",
-            "定系",
-            "还是要",
-        ],
-    )
+    // 呢 asks only at the end ("咁之後呢"); "呢個方法得咗" is "this method worked".
+    zh.ends_with('呢')
+        || any(
+            zh,
+            &[
+                "点",
+                "怎",
+                "如何",
+                "咩",
+                "乜",
+                "什么",
+                "甚么",
+                "哪",
+                "边",
+                "吗",
+                "系咪",
+                "系唔系",
+                "是否",
+                "是不是",
+                "可唔可以",
+                "可不可以",
+                "有冇",
+                "有没有",
+                "几时",
+                "几耐",
+                "多久",
+                "几多",
+                "为什么",
+                "为何",
+                "请问",
+                "得唔得",
+                "使唔使",
+                "要唔要",
+                "定系",
+                "还是要",
+            ],
+        )
 }
 
 /// Whether a label (folded) starts as a yes or a no: "是，已解決", "有開啟", "沒有", "不用".
@@ -155,30 +162,37 @@ pub enum ConfirmWord {
 }
 
 pub fn confirm_word(zh: &str) -> Option<ConfirmWord> {
-    if is_question(zh) {
-        None
-    } else if any(zh, &["取消", "唔要", "不要"]) {
+    // A "no" never sends: "唔好送住", "不是", "唔使改" (the English "send" after it decides).
+    if is_question(zh) || yes_or_no(zh) == Some(YesNo::No) {
+        return None;
+    }
+    let lead = |phrases: &[&str]| {
+        phrases
+            .iter()
+            .filter_map(|p| zh.find(p))
+            .any(|at| zh[..at].chars().count() <= 2)
+    };
+    if lead(&["取消"]) {
         Some(ConfirmWord::Cancel)
-    } else if any(zh, &["修改", "更改", "改", "唔啱", "不对", "错"]) {
+    } else if lead(&["修改", "更改", "改", "错"]) {
         Some(ConfirmWord::Edit)
-    } else if any(
-        zh,
-        &[
-            "发送",
-            "传送",
-            "送出",
-            "提交",
-            "确认",
-            "冇问题",
-            "没问题",
-            "可以",
-            "好",
-            "系",
-            "是",
-            "对",
-            "啱",
-        ],
-    ) {
+    } else if lead(&[
+        "发送",
+        "传送",
+        "送出",
+        "提交",
+        "确认",
+        "冇问题",
+        "没问题",
+        "可以",
+        "系",
+        "是",
+        "对",
+        "啱",
+    ]) || zh == "好"
+        || zh.starts_with("好呀")
+        || zh.starts_with("好的")
+    {
         Some(ConfirmWord::Send)
     } else {
         None
@@ -187,24 +201,23 @@ pub fn confirm_word(zh: &str) -> Option<ConfirmWord> {
 
 /// A change of mind in the middle of a step ("等等，搞錯咗", "算啦，取消").
 pub fn changes_mind(zh: &str) -> bool {
-    any(
-        zh,
-        &[
-            "等等",
-            "搞错",
-            "唔系",
-            "唔啱",
-            "其实",
-            "算啦",
-            "算了",
-            "取消",
-            "唔要喇",
-            "不要了",
-            "改变主意",
-            "唔做喇",
-            "不做了",
-        ],
-    )
+    // At the start only: "…清除cache等等" is "etc.", "其實應該係…" an answer.
+    const OPENINGS: [&str; 10] = [
+        "搞错",
+        "算啦",
+        "算了",
+        "取消",
+        "唔要喇",
+        "不要了",
+        "改变主意",
+        "唔做喇",
+        "不做了",
+        "唔好意思搞错",
+    ];
+    OPENINGS.iter().any(|p| zh.starts_with(p))
+        || ["等等搞错", "等等唔系", "唔系呀取消"]
+            .iter()
+            .any(|p| zh.starts_with(p))
 }
 
 /// A reply that leans on what the bot just said: "咁…", "呢個", "也可以嗎", "都得?".
@@ -229,21 +242,49 @@ pub fn leans_back(zh: &str) -> bool {
 }
 
 /// Asking to be answered in another language: "我想轉返中文", "講英文", "用简体".
-pub fn wants_language(zh: &str, text: &str) -> Option<crate::lang::Lang> {
+pub fn wants_language(zh: &str) -> Option<crate::lang::Lang> {
     use crate::lang::Lang;
-    let asks = any(zh, &["转", "讲", "用", "换", "改"]) && zh.chars().count() <= 10;
-    if !asks {
+    // A switch: a verb, then the language, and nothing after it but a particle or "reply"
+    // ("我想轉返中文", "講英文啦", "用简体回答"); "英文名串錯咗點改" is about a name.
+    if zh.chars().count() > 12 {
         return None;
     }
-    if any(zh, &["简体"]) {
-        Some(Lang::ZhHans)
-    } else if any(zh, &["中文", "广东话", "粤语", "繁体"]) {
-        Some(Lang::ZhHant)
-    } else if zh.contains("英文") || text.to_lowercase().contains("english") {
-        Some(Lang::En)
-    } else {
-        None
-    }
+    const LANGUAGES: [(&str, Lang); 6] = [
+        ("简体中文", Lang::ZhHans),
+        ("简体", Lang::ZhHans),
+        ("中文", Lang::ZhHant),
+        ("广东话", Lang::ZhHant),
+        ("繁体", Lang::ZhHant),
+        ("英文", Lang::En),
+    ];
+    let (at, word, lang) = LANGUAGES
+        .iter()
+        .find_map(|(w, l)| zh.find(w).map(|at| (at, *w, *l)))?;
+    let before = &zh[..at];
+    let after = &zh[at + word.len()..];
+    let verb = ["转", "讲", "用", "换", "改"]
+        .iter()
+        .any(|v| before.contains(v));
+    let ends = [
+        "",
+        "啦",
+        "吖",
+        "呀",
+        "喇",
+        "吧",
+        "吗",
+        "嘛",
+        "回答",
+        "回覆",
+        "回复",
+        "答",
+        "得唔得",
+        "可以吗",
+        "好吗",
+    ]
+    .contains(&after)
+        || after.starts_with("中文");
+    (verb && ends).then_some(lang)
 }
 
 /// How many words a reply has, a run of Chinese characters counting a word per two characters
@@ -324,16 +365,18 @@ pub fn asks(zh: &str) -> bool {
     any(zh, &ASKS)
 }
 
-const ANGRY: [&str; 16] = [
+const ANGRY: [&str; 18] = [
     "好烦",
     "烦死",
     "激气",
     "激嬲",
     "嬲",
     "垃圾",
-    "冇用",
-    "没用",
-    "无用",
+    "好冇用",
+    "真系冇用",
+    "冇鬼用",
+    "好没用",
+    "真没用",
     "浪费时间",
     "离谱",
     "顶唔顺",

@@ -145,7 +145,8 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if zh_any(&["访问学者", "访问学人", "访问研究", "访问教授"]) {
         found.insert(Detail::VisitingScholar);
     }
-    if zh.contains("护照") && (has_prefix("renew") || zh.contains('续'))
+    let renewed = ["续期", "续咗", "续了", "续过", "续左"];
+    if zh.contains("护照") && (has_prefix("renew") || zh_any(&renewed))
         || zh.contains("护照")
             && zh_any(&[
                 "续期",
@@ -184,7 +185,7 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
     if zh_wrong && (zh.contains('名') || zh.contains('姓')) && !zh.contains("护照") {
         found.insert(Detail::WrongName);
     }
-    if zh_wrong && zh.contains("护照") && !zh.contains('名') && !zh.contains('续') {
+    if zh_wrong && zh.contains("护照") && !zh.contains('名') && !zh_any(&renewed) {
         found.insert(Detail::WrongPassport);
     }
     if zh_any(&[
