@@ -154,25 +154,26 @@ pub fn detect_after(text: &str, current: Option<Lang>) -> Option<Lang> {
             None => current.filter(|l| l.is_chinese()).unwrap_or(Lang::ZhHant),
         });
     }
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() >= 2)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let english = words.len() >= 3
-        && (current.is_none_or(|l| !l.is_chinese())
-            || words.iter().any(|w| LITTLE.contains(&w.as_str())));
+    let english = if current.is_some_and(Lang::is_chinese) {
+        english_sentence(text)
+    } else {
+        latin_words(text).len() >= 3
+    };
     english.then_some(Lang::En)
 }
 
 /// Three or more English words, one of them a little word only sentences have.
 fn english_sentence(text: &str) -> bool {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_ascii_alphabetic())
+    let words = latin_words(text);
+    words.len() >= 3 && words.iter().any(|w| LITTLE.contains(&w.as_str()))
+}
+
+/// The words of two or more Latin letters, lower-cased.
+fn latin_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| w.len() >= 2)
         .map(str::to_ascii_lowercase)
-        .collect();
-    words.len() >= 3 && words.iter().any(|w| LITTLE.contains(&w.as_str()))
+        .collect()
 }
 
 const LITTLE: [&str; 24] = [

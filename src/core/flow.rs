@@ -96,14 +96,15 @@ impl<S: Stores> Engine<S> {
     /// A kept choice as the user saw it: the label in their language of the option kept in
     /// English; any other value as it is.
     fn shown_label(&self, flow: &Flow, field: &str, value: &str) -> String {
-        let options = |f: &Flow| match f.step_for_field(field).map(|s| &s.action) {
-            Some(Action::Choices(options)) => Some(options.clone()),
-            _ => None,
-        };
-        let english = self.kb.flow(&flow.id).and_then(options);
-        let shown = options(flow);
+        fn options<'f>(flow: &'f Flow, field: &str) -> Option<&'f [Choice]> {
+            match &flow.step_for_field(field)?.action {
+                Action::Choices(options) => Some(options),
+                _ => None,
+            }
+        }
+        let english = self.kb.flow(&flow.id).and_then(|f| options(f, field));
         english
-            .zip(shown)
+            .zip(options(flow, field))
             .and_then(|(en, shown)| {
                 let i = en.iter().position(|c| c.label == value)?;
                 shown.get(i).map(|c| c.label.clone())

@@ -39,7 +39,8 @@ impl FactKind {
     }
 }
 
-const MONTHS: [&str; 12] = [
+/// Month names, in order (also read by the understanding layer).
+pub(crate) const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",

@@ -211,6 +211,9 @@ fn cantonese_small_talk_and_commands() {
     say(&mut s, "u", "我個名喺記錄度錯咗");
     let cancelled = texts(&say(&mut s, "u", "取消"));
     assert!(cancelled.contains("已停止"), "{cancelled}");
-    let person = say(&mut s, "u", "搵真人");
-    assert!(has_han(&texts(&person)), "{person}");
+    let person = texts(&say(&mut s, "u", "搵真人"));
+    assert!(
+        has_han(&person) && person.contains("alumni@ust.hk"),
+        "{person}"
+    );
 }

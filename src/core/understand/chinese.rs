@@ -94,46 +94,45 @@ pub fn yes_or_no(zh: &str) -> Option<YesNo> {
     lead(&YES).then_some(YesNo::Yes)
 }
 
+/// Interrogative words.
+const QUESTIONS: [&str; 30] = [
+    "点",
+    "怎",
+    "如何",
+    "咩",
+    "乜",
+    "什么",
+    "甚么",
+    "哪",
+    "边",
+    "吗",
+    "系咪",
+    "系唔系",
+    "是否",
+    "是不是",
+    "可唔可以",
+    "可不可以",
+    "有冇",
+    "有没有",
+    "几时",
+    "几耐",
+    "多久",
+    "几多",
+    "为什么",
+    "为何",
+    "请问",
+    "得唔得",
+    "使唔使",
+    "要唔要",
+    "定系",
+    "还是要",
+];
+
 /// A question rather than an answer: its interrogative words ("要幾耐?", "係咪要用電腦?",
 /// "有冇 link?", "咁之後點?").
 pub fn is_question(zh: &str) -> bool {
     // 呢 asks only at the end ("咁之後呢"); "呢個方法得咗" is "this method worked".
-    zh.ends_with('呢')
-        || any(
-            zh,
-            &[
-                "点",
-                "怎",
-                "如何",
-                "咩",
-                "乜",
-                "什么",
-                "甚么",
-                "哪",
-                "边",
-                "吗",
-                "系咪",
-                "系唔系",
-                "是否",
-                "是不是",
-                "可唔可以",
-                "可不可以",
-                "有冇",
-                "有没有",
-                "几时",
-                "几耐",
-                "多久",
-                "几多",
-                "为什么",
-                "为何",
-                "请问",
-                "得唔得",
-                "使唔使",
-                "要唔要",
-                "定系",
-                "还是要",
-            ],
-        )
+    zh.ends_with('呢') || any(zh, &QUESTIONS)
 }
 
 /// Whether a label (folded) starts as a yes or a no: "是，已解決", "有開啟", "沒有", "不用".
@@ -317,36 +316,11 @@ pub fn ordinal(zh: &str, words: &[String], count: usize) -> Option<usize> {
     (1..=count).contains(&n).then(|| n - 1)
 }
 
-/// Words that make a Chinese piece a question or a request.
-const ASKS: [&str; 40] = [
-    "点",
-    "怎",
-    "如何",
-    "咩",
-    "乜",
-    "什么",
-    "甚么",
-    "哪",
-    "边",
-    "吗",
+/// Words that make a Chinese piece a request (or a problem stated), beyond the question words
+/// of [`is_question`]; 呢 anywhere ("呢個點用").
+const REQUESTS: [&str; 14] = [
     "呢",
-    "系咪",
-    "是否",
-    "是不是",
-    "可唔可以",
-    "可不可以",
     "可以",
-    "有冇",
-    "有没有",
-    "能否",
-    "能不能",
-    "几时",
-    "几耐",
-    "多久",
-    "为什么",
-    "为何",
-    "请问",
-    "想问",
     "想",
     "要",
     "唔得",
@@ -361,8 +335,9 @@ const ASKS: [&str; 40] = [
     "教",
 ];
 
+/// A question or a request: what [`super::split::asks`] counts as something asked.
 pub fn asks(zh: &str) -> bool {
-    any(zh, &ASKS)
+    is_question(zh) || any(zh, &REQUESTS)
 }
 
 const ANGRY: [&str; 18] = [
@@ -424,11 +399,12 @@ mod tests {
 
     #[test]
     fn phrases_are_written_in_the_folded_script() {
-        let lists: [&[&str]; 8] = [
+        let lists: [&[&str]; 9] = [
             &YES_DESPITE_NO,
             &NO,
             &YES,
-            &ASKS,
+            &REQUESTS,
+            &QUESTIONS,
             &ANGRY,
             &THANKS,
             &PERSON,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::knowledge::facts::MONTHS;
 use crate::knowledge::flow::Detail;
 use crate::matcher::normalize;
 
@@ -279,20 +280,6 @@ pub fn extract(text: &str, answering_when: bool) -> BTreeSet<Detail> {
 
 /// Whether a word names a month ("march", "mar").
 pub fn is_month(word: &str) -> bool {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     word.len() >= 3 && MONTHS.iter().any(|m| m.starts_with(word))
 }
 
