@@ -217,6 +217,11 @@ impl Reader<'_> {
                 Part::Clarify(outcome)
             }
             Decision::Fallback => match context.topic {
+                // A short question the matcher cannot place alone ("點申請?" after the alias
+                // answer) that it places on the fresh topic once read with the topic's title.
+                Some(topic) if self.asks_about_topic(text, topic) => {
+                    Part::Intent(topic.to_string())
+                }
                 Some(topic)
                     if leans_back(text)
                         && (self.on_topic_question(&outcome) || split::asks(text)) =>
@@ -228,6 +233,20 @@ impl Reader<'_> {
                 _ => Part::Fallback,
             },
         }
+    }
+
+    /// Whether a short question, read together with the title of the topic just answered, is
+    /// about that topic: the conversation supplies what the question leaves unsaid.
+    fn asks_about_topic(&self, text: &str, topic: &str) -> bool {
+        let words = normalize::tokenize(text);
+        let Some(title) = self.kb.intent(topic).map(|i| i.title.as_str()) else {
+            return false;
+        };
+        if !split::asks(text) || chinese::word_count(&words) > 4 || is_small_talk(topic) {
+            return false;
+        }
+        let outcome = self.matcher.classify(&format!("{text} {title}"));
+        outcome.decision == Decision::Answer && outcome.intent() == Some(topic)
     }
 
     /// A message the matcher cannot place but that still looks like it is about the alumni
