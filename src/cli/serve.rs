@@ -1,5 +1,7 @@
 //! `alumni-bot serve`: every chat platform whose token is configured, in one process with one
-//! core, until SIGTERM or ctrl-c; then each platform finishes the messages in flight.
+//! core, until SIGTERM or ctrl-c; then each platform finishes the messages in flight. A platform
+//! that fails (a refused token, a webhook address taken) stops the others, and `serve` exits
+//! non-zero with the cause.
 
 use std::sync::Arc;
 
@@ -57,22 +59,34 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
             }
         }
     });
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        info!("shutdown requested");
-        let _ = stop_tx.send(true);
-    });
+    // A platform that fails stops the others: the service manager sees the bot exit non-zero
+    // with the cause logged, and restarts it whole, rather than a bot that is silently deaf.
+    let mut signal = std::pin::pin!(shutdown_signal());
+    let mut stopping = false;
     let mut failed = None;
-    while let Some(done) = platforms.join_next().await {
-        match done {
-            Ok((name, Ok(()))) => info!(platform = name, "stopped"),
-            Ok((name, Err(e))) => {
-                error!(platform = name, error = %format!("{e:#}"), "platform failed");
-                failed.get_or_insert(e.context(format!("{name} failed")));
+    loop {
+        tokio::select! {
+            () = &mut signal, if !stopping => {
+                info!("shutdown requested");
+                stopping = true;
+                let _ = stop_tx.send(true);
             }
-            Err(e) => {
-                failed.get_or_insert(anyhow::anyhow!("a platform task panicked: {e}"));
-            }
+            done = platforms.join_next() => match done {
+                None => break,
+                Some(Ok((name, Ok(())))) => info!(platform = name, "stopped"),
+                Some(Ok((name, Err(e)))) => {
+                    error!(platform = name, error = %format!("{e:#}"), "platform failed; stopping the others");
+                    failed.get_or_insert(e.context(format!("{name} failed")));
+                    stopping = true;
+                    let _ = stop_tx.send(true);
+                }
+                Some(Err(e)) => {
+                    error!(error = %e, "a platform task panicked; stopping the others");
+                    failed.get_or_insert(anyhow::anyhow!("a platform task panicked: {e}"));
+                    stopping = true;
+                    let _ = stop_tx.send(true);
+                }
+            },
         }
     }
     match failed {

@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 use super::conversation::{Conversation, ConversationStore};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
+use super::notes::Note;
 use super::texts::{fill, tr};
 use super::ticket::{Addition, Author, TicketStore, TranscriptLine};
 use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading, answers};
@@ -150,6 +151,40 @@ impl<S: Stores> Engine<S> {
         &self.store
     }
 
+    /// Judges a message against the user's rate when it arrives (`at`), before it waits for
+    /// its turn: a flood is cut off where it comes in and builds up no backlog. Platforms call
+    /// this once per message; [`Engine::handle`] does not.
+    pub fn rate(&self, from: &Sender, at: std::time::Instant) -> Verdict {
+        let verdict = self.rate.check(
+            &self.limits,
+            &format!("{}:{}", from.platform, from.user),
+            at,
+        );
+        if verdict != Verdict::Allow {
+            let who = self.pseudonyms.tag(&from.platform, &from.user);
+            info!(user = who, ?verdict, "rate limited");
+        }
+        verdict
+    }
+
+    /// A note about the platform around the conversation ([`Note`]) in the user's language;
+    /// nothing for a blocked user, who gets no reply at all.
+    pub async fn note(&self, from: &Sender, note: Note) -> Vec<Reply> {
+        match self.store.is_blocked(&from.platform, &from.user).await {
+            Ok(false) => {}
+            Ok(true) => return Vec::new(),
+            Err(e) => {
+                let who = self.pseudonyms.tag(&from.platform, &from.user);
+                return self.apology(&who, "block list", &e, Lang::default());
+            }
+        }
+        let lang = match self.store.load(&from.conversation_key()).await {
+            Ok(Some(conversation)) => conversation.lang,
+            _ => Lang::default(),
+        };
+        vec![Reply::text(note.text(lang))]
+    }
+
     /// Handles one message and returns the replies, in order. Never fails: a storage error is
     /// logged and the user gets an apology with a reference to quote; the conversation is then
     /// left as it was before the message, so trying again is safe.
@@ -163,32 +198,11 @@ impl<S: Stores> Engine<S> {
         let who = self
             .pseudonyms
             .tag(&inbound.from.platform, &inbound.from.user);
-        let rate_key = format!("{}:{}", inbound.from.platform, inbound.from.user);
         // The language of the message, for replies before the conversation is at hand.
         let hint = match &inbound.content {
             Content::Text(text) => lang::detect(text).unwrap_or_default(),
             _ => Lang::default(),
         };
-        match self
-            .rate
-            .check(&self.limits, &rate_key, std::time::Instant::now())
-        {
-            Verdict::Allow => {}
-            Verdict::SlowDown => {
-                info!(user = who, "rate limited");
-                return (
-                    vec![Reply::text(lang::in_script(
-                        tr(
-                            hint,
-                            "You're sending messages faster than I can read them. Please wait a moment, then send your question again.",
-                        ),
-                        hint,
-                    ))],
-                    Trace::default(),
-                );
-            }
-            Verdict::Drop => return (Vec::new(), Trace::default()),
-        }
         match self
             .store
             .is_blocked(&inbound.from.platform, &inbound.from.user)

@@ -70,9 +70,13 @@ impl RateLimiter {
         bucket.tokens =
             (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * per_second).min(burst);
         bucket.last = now;
+        // Only a quiet spell (the bucket full again) earns a new warning: a flood that lets one
+        // message through now and then is not told to slow down again and again.
+        if bucket.tokens >= burst {
+            bucket.warned = false;
+        }
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
-            bucket.warned = false;
             Verdict::Allow
         } else if !bucket.warned {
             bucket.warned = true;
@@ -107,6 +111,24 @@ mod tests {
             rl.check(&limits, "u", t0 + Duration::from_millis(1100)),
             Verdict::Allow,
             "one a second comes back"
+        );
+        assert_eq!(
+            rl.check(&limits, "u", t0 + Duration::from_millis(1150)),
+            Verdict::Drop,
+            "still flooding: no second warning"
+        );
+        assert_eq!(
+            rl.check(&limits, "u", t0 + Duration::from_secs(10)),
+            Verdict::Allow,
+            "a quiet spell forgives"
+        );
+        for _ in 0..2 {
+            rl.check(&limits, "u", t0 + Duration::from_secs(10));
+        }
+        assert_eq!(
+            rl.check(&limits, "u", t0 + Duration::from_secs(10)),
+            Verdict::SlowDown,
+            "and a new flood is told once more"
         );
     }
 }

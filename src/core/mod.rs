@@ -7,6 +7,7 @@ pub mod engine;
 mod flow;
 pub mod limits;
 pub mod message;
+pub mod notes;
 pub mod staff;
 pub mod texts;
 pub mod ticket;

@@ -318,6 +318,16 @@ pub fn user_added_notice(reference: &str, text: Option<&str>, file: Option<&str>
     Reply::text(body)
 }
 
+/// The name of a ticket's thread (forum topic) in a staff place.
+pub fn thread_title(reference: &str) -> String {
+    format!("Ticket {reference}")
+}
+
+/// Sent with a ticket's file to the staff place.
+pub fn file_notice() -> Reply {
+    Reply::text("The file the user sent (for staff only):")
+}
+
 /// What staff see when a user withdraws a ticket.
 pub fn withdrawn_notice(reference: &str) -> Reply {
     Reply::text(format!("**{reference}** was withdrawn by the user."))

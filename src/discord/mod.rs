@@ -1,47 +1,53 @@
-//! The Discord adapter (serenity): gateway events and interactions in, [`Inbound`] to the core,
-//! [`Reply`]s out as messages with buttons. It decides nothing of what to say.
+//! The Discord adapter (serenity): gateway events and interactions become the runner's events,
+//! the core's replies become messages with buttons. It decides nothing of what to say, and holds
+//! no logic the runner ([`crate::platform`]) has for every platform.
 //!
 //! - In server channels the bot answers when mentioned and through slash commands (`/ask`,
-//!   `/help`, `/contact`, `/ticket`, `/status`), registered at start-up in the configured guild
-//!   (instant) or globally. In DMs it chats like in a Telegram private chat.
+//!   `/help`, `/contact`, `/ticket`, `/status`, `/language`), registered at start-up in the
+//!   configured guild (instant) or globally. In DMs it chats like in a Telegram private chat.
+//!   Other talk in a channel is left alone, unrecorded.
 //! - Personal data never goes through a server channel: the core offers "continue in a private
-//!   chat" there, and pressing it (or `/ticket`) opens a DM and carries on in it; the channel gets
-//!   an ephemeral note that only the user sees. `/status` answers ephemerally.
-//! - Interactions are acknowledged at once (a button press by disabling the buttons of its
-//!   message, so a finished step cannot be answered twice; a command by deferring), then the
-//!   core's replies follow.
-//! - Attachments are downloaded when the message arrives (Discord's CDN links expire).
+//!   chat" there, and pressing it (or `/ticket`, `/status`) opens a DM and carries on in it; the
+//!   channel gets an ephemeral note, in the core's words, that only the user sees.
+//! - Interactions are acknowledged at once (a button press in a DM by disabling the buttons of
+//!   its message, so a finished step cannot be answered twice; a command or a staff button by
+//!   deferring), then the runner's answer edits the deferred response.
+//! - Staff are members with the staff role, checked from the member in a server and fetched
+//!   from the guild in a DM. Each ticket gets a **private** thread in the staff channel: only
+//!   staff who can see private threads (Manage Threads) read what users supplied.
 //! - serenity's ratelimiter paces REST calls and its shard runner reconnects and resumes the
 //!   gateway. `api_url` exists for tests only: it routes REST through a local server and turns
 //!   the ratelimiter off (its code path ignores the proxy); production never sets it.
 
 pub mod render;
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use serenity::all::{
-    ButtonKind, ChannelId, Command, CommandInteraction, CommandOptionType, ComponentInteraction,
-    Context, CreateActionRow, CreateAllowedMentions, CreateButton, CreateCommand,
-    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EventHandler, GatewayIntents, GuildId,
-    HttpBuilder, Interaction, Message, Ready, User, UserId,
+    Attachment, ButtonKind, ChannelId, ChannelType, Command, CommandInteraction, CommandOptionType,
+    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateAttachment,
+    CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    CreateThread, EditInteractionResponse, EventHandler, GatewayIntents, GuildId, Http,
+    HttpBuilder, Interaction, Message, Ready, RoleId, User, UserId,
 };
 use serenity::async_trait;
+use serenity::builder::Builder;
 use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::commands::{DISCORD_LOCALES, describe};
 use crate::core::engine::PRIVATE_PREFIX;
-use crate::core::staff;
-use crate::core::ticket::MAX_ATTACHMENT_BYTES;
-use crate::core::{Button, Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::core::notes::Note;
+use crate::core::{Button, Engine, Reply, Sender, staff};
 use crate::lang::Lang;
-use crate::outbox::{self, Deliver};
-use crate::store::{OutboxItem, STAFF_CHAT, Store};
+use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
+use crate::store::Store;
 
 pub const PLATFORM: &str = "discord";
 
@@ -51,25 +57,39 @@ const MAX_LABEL: usize = 80;
 const BUTTONS_PER_ROW: usize = 5;
 const MAX_ROWS: usize = 5;
 
-/// Held while one message of a user in a channel is handled.
-type TurnLock = Arc<tokio::sync::Mutex<()>>;
+/// Permits of the events being translated: far above any real concurrency; stopping takes
+/// them all, so that every event serenity dispatched reaches the runner.
+const MAX_IN_FLIGHT: u32 = 10_000;
 
-struct Handler {
-    engine: Arc<Engine<Store>>,
-    guild: Option<GuildId>,
-    /// One lock per channel and user: events arrive as separate tasks; this keeps one user's
-    /// messages in a channel in order (tokio's mutex is first come, first served).
-    turns: Mutex<HashMap<(u64, u64), TurnLock>>,
-    /// Handlers in progress, so shutdown can wait for them.
+/// The bot on Discord.
+pub struct Discord {
+    http: Arc<Http>,
+    settings: config::Discord,
+    /// The gateway client, built with the REST client above; taken when receiving starts.
+    client: tokio::sync::Mutex<Option<serenity::Client>>,
+    /// Where the event handler hands events, once receiving starts.
+    events: Arc<OnceLock<Events<Discord>>>,
     in_flight: Arc<tokio::sync::Semaphore>,
-    /// The bot's own user, known from READY: mentions of it address the bot.
-    me: std::sync::OnceLock<UserId>,
-    staff_channel: Option<ChannelId>,
-    staff_role: Option<serenity::all::RoleId>,
 }
 
-/// Permits in `in_flight`: far above any real concurrency; shutdown takes them all.
-const MAX_IN_FLIGHT: u32 = 10_000;
+/// Where a message goes.
+#[derive(Clone)]
+pub enum Target {
+    Channel(ChannelId),
+    /// An interaction acknowledged by deferring: the first message edits its response, later
+    /// ones follow it up (ephemeral ones only for the user who acted).
+    Interaction {
+        token: Arc<str>,
+        answered: Arc<AtomicBool>,
+        ephemeral: bool,
+    },
+}
+
+/// Who acted: the member's roles where Discord sent them (in a server), else fetched.
+pub struct Actor {
+    user: UserId,
+    roles: Option<Vec<RoleId>>,
+}
 
 /// Runs the bot until `shutdown` resolves; then finishes the events in flight and returns.
 pub async fn run(
@@ -90,54 +110,254 @@ pub async fn run(
     let intents = GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::DIRECT_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT;
+    let events = Arc::new(OnceLock::new());
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT as usize));
     let handler = Handler {
-        engine,
-        guild: settings.guild_id.map(GuildId::new),
-        turns: Mutex::new(HashMap::new()),
+        settings: settings.clone(),
+        events: events.clone(),
+        me: OnceLock::new(),
         in_flight: in_flight.clone(),
-        me: std::sync::OnceLock::new(),
-        staff_channel: settings.staff_channel.map(ChannelId::new),
-        staff_role: settings.staff_role.map(serenity::all::RoleId::new),
     };
-    let store = handler.engine.store().clone();
-    let staff_channel = handler.staff_channel;
-    let staff_threads = settings.staff_threads;
-    let mut client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
+    let client = serenity::all::ClientBuilder::new_with_http(http.build(), intents)
         .event_handler(handler)
         .await
+        .map_err(|e| failure(&e))
         .context("building the Discord client")?;
-    let shards = client.shard_manager.clone();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let delivery = outbox::run(
-        store.clone(),
-        PLATFORM,
-        Delivery {
-            http: client.http.clone(),
-            staff_channel,
-            staff_threads,
-            store,
-        },
-        async move {
-            let mut rx = stop_rx;
-            let _ = rx.wait_for(|s| *s).await;
-        },
-    );
-    let stop = async move {
-        shutdown.await;
-        info!("discord stopping: closing the gateway, finishing events in flight");
-        let _ = stop_tx.send(true);
-        shards.shutdown_all().await;
+    let discord = Discord {
+        http: client.http.clone(),
+        settings: settings.clone(),
+        client: tokio::sync::Mutex::new(Some(client)),
+        events,
+        in_flight,
     };
-    let (started, (), ()) = tokio::join!(client.start(), stop, delivery);
-    // Events already dispatched run to the end before we return.
-    let _ = tokio::time::timeout(
-        Duration::from_secs(30),
-        in_flight.acquire_many(MAX_IN_FLIGHT),
-    )
-    .await;
-    info!("discord stopped");
-    started.context("the Discord gateway")
+    platform::run(engine, Arc::new(discord), shutdown).await
+}
+
+/// Translates serenity's events into the runner's.
+struct Handler {
+    settings: config::Discord,
+    events: Arc<OnceLock<Events<Discord>>>,
+    /// The bot's own user, known from READY: mentions of it address the bot.
+    me: OnceLock<UserId>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl Platform for Discord {
+    type Target = Target;
+    type File = Attachment;
+    type Actor = Actor;
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    async fn receive(
+        self: Arc<Self>,
+        events: Events<Self>,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let mut client = self
+            .client
+            .lock()
+            .await
+            .take()
+            .context("the Discord client is already running")?;
+        let _ = self.events.set(events);
+        let in_flight = self.in_flight.clone();
+        let shards = client.shard_manager.clone();
+        let started = {
+            let mut start = std::pin::pin!(client.start());
+            let mut stop = std::pin::pin!(stop);
+            tokio::select! {
+                started = &mut start => started,
+                () = &mut stop => {
+                    info!("discord stopping: closing the gateway");
+                    shards.shutdown_all().await;
+                    start.await
+                }
+            }
+        };
+        // Events already dispatched reach the runner before this returns.
+        let _ = tokio::time::timeout(
+            Duration::from_secs(30),
+            in_flight.acquire_many(MAX_IN_FLIGHT),
+        )
+        .await;
+        started.map_err(|e| anyhow::Error::new(failure(&e)).context("the Discord gateway"))
+    }
+
+    async fn send(&self, to: &Target, replies: &[Reply], _: Sending) -> Result<(), Failure> {
+        for message in render::messages(replies) {
+            let (text, buttons) = (message.text, components(&message.buttons));
+            match to {
+                Target::Channel(channel) => {
+                    let builder = CreateMessage::new()
+                        .content(text)
+                        .components(buttons)
+                        .allowed_mentions(CreateAllowedMentions::new());
+                    channel
+                        .send_message(&self.http, builder)
+                        .await
+                        .map_err(|e| failure(&e))?;
+                }
+                Target::Interaction {
+                    token,
+                    answered,
+                    ephemeral,
+                } => {
+                    if !answered.swap(true, Ordering::SeqCst) {
+                        EditInteractionResponse::new()
+                            .content(text)
+                            .components(buttons)
+                            .allowed_mentions(CreateAllowedMentions::new())
+                            .execute(&self.http, token)
+                            .await
+                            .map_err(|e| failure(&e))?;
+                    } else {
+                        CreateInteractionResponseFollowup::new()
+                            .content(text)
+                            .components(buttons)
+                            .ephemeral(*ephemeral)
+                            .allowed_mentions(CreateAllowedMentions::new())
+                            .execute(&self.http, (None, token))
+                            .await
+                            .map_err(|e| failure(&e))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_file(
+        &self,
+        to: &Target,
+        caption: &Reply,
+        bytes: Vec<u8>,
+        name: &'static str,
+    ) -> Result<(), Failure> {
+        let Target::Channel(channel) = to else {
+            return Err(Failure::new("files go to channels only"));
+        };
+        let messages = render::messages(std::slice::from_ref(caption));
+        let last = messages.len().saturating_sub(1);
+        let mut file = Some(CreateAttachment::bytes(bytes, name));
+        for (i, message) in messages.into_iter().enumerate() {
+            let mut builder = CreateMessage::new()
+                .content(message.text)
+                .allowed_mentions(CreateAllowedMentions::new());
+            if i == last
+                && let Some(file) = file.take()
+            {
+                builder = builder.add_file(file);
+            }
+            channel
+                .send_message(&self.http, builder)
+                .await
+                .map_err(|e| failure(&e))?;
+        }
+        Ok(())
+    }
+
+    async fn download(&self, file: Attachment) -> Result<Vec<u8>, Failure> {
+        file.download().await.map_err(|e| failure(&e))
+    }
+
+    async fn typing(&self, to: &Target) {
+        if let Target::Channel(channel) = to {
+            let _ = channel.broadcast_typing(&self.http).await;
+        }
+    }
+
+    async fn is_staff(&self, actor: &Actor) -> bool {
+        let Some(role) = self.settings.staff_role.map(RoleId::new) else {
+            return false;
+        };
+        if let Some(roles) = &actor.roles {
+            return roles.contains(&role);
+        }
+        // A DM carries no member: the guild says which roles the user has there.
+        let Some(guild) = self.settings.guild_id.map(GuildId::new) else {
+            debug!("no guild configured: staff cannot act from a DM");
+            return false;
+        };
+        match guild.member(&self.http, actor.user).await {
+            Ok(member) => member.roles.contains(&role),
+            Err(e) => {
+                debug!(error = %failure(&e), "no guild member for a DM's author");
+                false
+            }
+        }
+    }
+
+    fn user_chat(&self, chat: &str) -> anyhow::Result<Target> {
+        Ok(Target::Channel(channel_id(chat)?))
+    }
+
+    fn staff_place(&self) -> Option<Target> {
+        self.settings
+            .staff_channel
+            .and_then(NonZeroU64::new)
+            .map(|id| Target::Channel(ChannelId::from(id)))
+    }
+
+    fn ticket_threads(&self) -> bool {
+        self.settings.staff_threads
+    }
+
+    async fn open_thread(&self, title: &str) -> Result<i64, Failure> {
+        let Some(Target::Channel(channel)) = self.staff_place() else {
+            return Err(Failure::new("no staff channel"));
+        };
+        // Private: a ticket's thread carries everything the user supplied.
+        let thread = channel
+            .create_thread(
+                &self.http,
+                CreateThread::new(title)
+                    .kind(ChannelType::PrivateThread)
+                    .invitable(false),
+            )
+            .await
+            .map_err(|e| failure(&e))?;
+        i64::try_from(thread.id.get()).map_err(|_| Failure::new("a thread id out of range"))
+    }
+
+    fn staff_thread(&self, thread: i64) -> anyhow::Result<Target> {
+        Ok(Target::Channel(channel_id(&thread.to_string())?))
+    }
+}
+
+/// A channel id kept as text.
+fn channel_id(text: &str) -> anyhow::Result<ChannelId> {
+    let id: NonZeroU64 = text.parse().context("a stored channel id that is no id")?;
+    Ok(ChannelId::from(id))
+}
+
+/// A Discord error as it may be logged and stored: its kind and status, never a URL (they hold
+/// channel and user ids) nor a body.
+fn failure(error: &serenity::Error) -> Failure {
+    use serenity::all::HttpError;
+    Failure::new(match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => format!(
+            "Discord refused: HTTP {} (code {})",
+            response.status_code.as_u16(),
+            response.error.code
+        ),
+        serenity::Error::Http(HttpError::Request(e)) if e.is_timeout() => {
+            "network: timed out".into()
+        }
+        serenity::Error::Http(HttpError::Request(e)) if e.is_connect() => {
+            "network: cannot connect".into()
+        }
+        serenity::Error::Http(_) => "an HTTP error".into(),
+        serenity::Error::Gateway(e) => format!("gateway: {e}"),
+        serenity::Error::Json(_) | serenity::Error::Decode(..) => {
+            "an answer of Discord that does not parse".into()
+        }
+        serenity::Error::Io(e) => format!("io: {}", e.kind()),
+        serenity::Error::Tungstenite(_) => "the gateway connection".into(),
+        _ => "a Discord client error".into(),
+    })
 }
 
 /// The slash commands, as users see them in the command picker.
@@ -178,7 +398,8 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         info!(guilds = ready.guilds.len(), "discord connected");
         let _ = self.me.set(ready.user.id);
-        let registered = match self.guild {
+        let guild = self.settings.guild_id.map(GuildId::new);
+        let registered = match guild {
             Some(guild) => guild
                 .set_commands(&ctx.http, commands())
                 .await
@@ -190,104 +411,78 @@ impl EventHandler for Handler {
         match registered {
             Ok(n) => info!(
                 commands = n,
-                per_guild = self.guild.is_some(),
+                per_guild = guild.is_some(),
                 "slash commands registered"
             ),
-            Err(e) => warn!(error = %e, "slash commands not registered"),
+            Err(e) => warn!(error = %failure(&e), "slash commands not registered"),
         }
     }
 
-    async fn message(&self, ctx: Context, message: Message) {
+    async fn message(&self, _: Context, message: Message) {
         let Ok(_permit) = self.in_flight.acquire().await else {
             return;
         };
-        if message.author.bot {
-            return;
+        if let Some(event) = self.on_message(message) {
+            self.pass(event).await;
         }
-        // A message replayed after a gateway resume or restart is answered once.
-        let id = format!("m{}", message.id);
-        if !self.first_time(&id).await {
-            return;
-        }
-        self.on_message(&ctx, message).await;
-        self.done(&id).await;
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let Ok(_permit) = self.in_flight.acquire().await else {
             return;
         };
-        let id = format!("i{}", interaction.id());
-        if !self.first_time(&id).await {
-            return;
-        }
-        match interaction {
+        let event = match interaction {
             Interaction::Command(command) => self.on_command(&ctx, command).await,
             Interaction::Component(press) => self.on_press(&ctx, press).await,
-            _ => {}
+            _ => None,
+        };
+        if let Some(event) = event {
+            self.pass(event).await;
         }
-        self.done(&id).await;
     }
 }
 
 impl Handler {
-    async fn first_time(&self, id: &str) -> bool {
-        match self.engine.store().begin_update(PLATFORM, id).await {
-            Ok(first) => {
-                if !first {
-                    info!("discord event seen before; skipped");
-                }
-                first
-            }
-            Err(e) => {
-                warn!(error = %e, "could not record an event; handling it anyway");
-                true
-            }
-        }
-    }
-
-    async fn done(&self, id: &str) {
-        if let Err(e) = self.engine.store().finish_update(PLATFORM, id).await {
-            warn!(error = %e, "could not record an event as done");
-        }
-    }
-
-    async fn on_message(&self, ctx: &Context, message: Message) {
-        let ctx = ctx.clone();
-        let Some(&me) = self.me.get() else {
+    async fn pass(&self, event: Event<Discord>) {
+        let Some(events) = self.events.get() else {
             return;
         };
-        let public = message.guild_id.is_some();
-        // Staff commands: typed in the staff channel, a ticket's thread (by staff), or a DM;
-        // staff by role.
-        let roles = message
-            .member
-            .as_ref()
-            .map(|m| m.roles.clone())
-            .unwrap_or_default();
-        let has_staff_role = self.staff_role.is_some_and(|r| roles.contains(&r));
-        if let Some(parsed) = staff::parse_command(&message.content)
-            && (!public || Some(message.channel_id) == self.staff_channel || has_staff_role)
-        {
-            let answer = match parsed {
-                Ok((reference, action)) => {
-                    self.staff_act(message.author.id, &roles, &reference, action)
-                        .await
-                }
-                Err(usage) => usage,
-            };
-            send(
-                &ctx,
-                message.channel_id,
-                &[Reply::text(crate::markup::escape(&answer))],
-            )
-            .await;
-            return;
+        if events.send(event).await.is_err() {
+            debug!("an event after the runner stopped");
         }
-        let text = if public {
-            if !message.mentions_user_id(me) {
-                return;
-            }
+    }
+
+    fn staff_channel(&self) -> Option<ChannelId> {
+        self.settings
+            .staff_channel
+            .and_then(NonZeroU64::new)
+            .map(ChannelId::from)
+    }
+
+    fn staff_role(&self) -> Option<RoleId> {
+        self.settings
+            .staff_role
+            .and_then(NonZeroU64::new)
+            .map(RoleId::from)
+    }
+
+    /// A message, if it is for the bot: in a DM, a mention of the bot, or a staff command in
+    /// the staff channel (or by a member with the staff role, in a ticket's thread).
+    fn on_message(&self, message: Message) -> Option<Event<Discord>> {
+        let me = *self.me.get()?;
+        if message.author.bot {
+            return None;
+        }
+        let public = message.guild_id.is_some();
+        let roles = message.member.as_ref().map(|m| m.roles.clone());
+        let has_staff_role = self
+            .staff_role()
+            .is_some_and(|r| roles.as_ref().is_some_and(|roles| roles.contains(&r)));
+        let staff_place =
+            public && (Some(message.channel_id) == self.staff_channel() || has_staff_role);
+        let text = if !public || (staff_place && staff::parse_command(&message.content).is_some()) {
+            message.content.clone()
+        } else if message.mentions_user_id(me) {
             // Without the mention itself (`<@id>` or `<@!id>`).
             message
                 .content
@@ -296,73 +491,41 @@ impl Handler {
                 .trim()
                 .to_string()
         } else {
-            message.content.clone()
+            return None;
         };
-        let _turn = self.turn(message.channel_id, &message.author).await;
-        let sender = sender(&message.author, message.channel_id, public);
-        let _ = message.channel_id.broadcast_typing(&ctx.http).await;
-        let content = match message.attachments.first() {
-            // Files only in DMs: never personal data in a server channel.
-            Some(attachment) if !public => {
+        let what = match message.attachments.first() {
+            Some(attachment) => {
                 let caption = (!text.trim().is_empty()).then(|| text.clone());
-                let mut upload = Upload {
+                What::File(IncomingFile {
+                    size: u64::from(attachment.size),
                     name: attachment.filename.clone(),
                     declared_type: attachment.content_type.clone(),
-                    declared_size: Some(u64::from(attachment.size)),
-                    bytes: Vec::new(),
                     caption,
-                };
-                if upload.declared_size <= Some(MAX_ATTACHMENT_BYTES as u64) {
-                    match attachment.download().await {
-                        Ok(bytes) => {
-                            upload.declared_size = Some(bytes.len() as u64);
-                            upload.bytes = bytes;
-                        }
-                        Err(e) => {
-                            warn!(error = %e, "discord attachment download failed");
-                            send(
-                                &ctx,
-                                message.channel_id,
-                                &[Reply::text(
-                                    "Sorry, I couldn't fetch that file from Discord. Please send it again.",
-                                )],
-                            )
-                            .await;
-                            return;
-                        }
-                    }
-                }
-                Content::File(upload)
+                    file: attachment.clone(),
+                })
             }
-            _ => Content::Text(text),
+            None => What::Text(text),
         };
-        let replies = self
-            .engine
-            .handle(Inbound {
-                from: sender,
-                content,
-            })
-            .await;
-        send(&ctx, message.channel_id, &replies).await;
-    }
-}
-
-impl Handler {
-    async fn turn(&self, channel: ChannelId, user: &User) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = {
-            let mut turns = self.turns.lock().expect("poisoned");
-            if turns.len() > 10_000 {
-                turns.retain(|_, l| Arc::strong_count(l) > 1);
-            }
-            turns
-                .entry((channel.get(), user.id.get()))
-                .or_default()
-                .clone()
+        let actor = Actor {
+            user: message.author.id,
+            roles,
         };
-        lock.lock_owned().await
+        let mut event = Event::new(
+            sender(&message.author, message.channel_id, public),
+            actor,
+            Target::Channel(message.channel_id),
+            what,
+        )
+        .id(format!("m{}", message.id));
+        event.staff_place = staff_place;
+        Some(event)
     }
 
-    async fn on_command(&self, ctx: &Context, command: CommandInteraction) {
+    async fn on_command(
+        &self,
+        ctx: &Context,
+        command: CommandInteraction,
+    ) -> Option<Event<Discord>> {
         let public = command.guild_id.is_some();
         let name = command.data.name.as_str();
         let text = match name {
@@ -376,121 +539,59 @@ impl Handler {
                 .to_string(),
             "help" | "contact" | "status" | "language" => format!("/{name}"),
             "ticket" => "/contact".to_string(),
-            _ => return,
+            _ => return None,
         };
+        let id = format!("i{}", command.id);
         // In a server, `/ticket` and `/status` go to the user's DM: only they see it.
-        if public && matches!(name, "ticket" | "status") {
+        let moving = public && matches!(name, "ticket" | "status");
+        let target = defer(ctx, &command.token, command.id, moving).await?;
+        let actor = Actor {
+            user: command.user.id,
+            roles: command.member.as_ref().map(|m| m.roles.clone()),
+        };
+        let what = What::Text(text);
+        if moving {
             let note = if name == "ticket" {
-                "I've sent you a direct message to write your request there, where your details stay private."
+                Note::TicketInDirect
             } else {
-                "I've sent your requests to you in a direct message."
+                Note::StatusInDirect
             };
-            self.move_to_dm(
-                ctx,
-                &command.user,
-                Content::Text(text),
-                |content| {
-                    command.create_response(
-                        &ctx.http,
-                        CreateInteractionResponse::Message(
-                            CreateInteractionResponseMessage::new()
-                                .content(content)
-                                .ephemeral(true),
-                        ),
-                    )
-                },
-                note,
-            )
-            .await;
-            return;
+            let here = sender(&command.user, command.channel_id, public);
+            let event = self.to_dm(ctx, &command.user, here, actor, target, what, note);
+            return Some(event.await.id(id));
         }
-        // Acknowledge within Discord's 3 seconds, then answer.
-        if let Err(e) = command
-            .create_response(
-                &ctx.http,
-                CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new()),
-            )
-            .await
-        {
-            warn!(error = %e, "could not acknowledge a command");
-            return;
-        }
-        let _turn = self.turn(command.channel_id, &command.user).await;
-        let replies = self
-            .engine
-            .handle(Inbound {
-                from: sender(&command.user, command.channel_id, public),
-                content: Content::Text(text),
-            })
-            .await;
-        for (i, message) in render::messages(&replies).into_iter().enumerate() {
-            let result = if i == 0 {
-                command
-                    .edit_response(
-                        &ctx.http,
-                        serenity::all::EditInteractionResponse::new()
-                            .content(message.text)
-                            .components(components(&message.buttons))
-                            .allowed_mentions(CreateAllowedMentions::new()),
-                    )
-                    .await
-                    .map(|_| ())
-            } else {
-                command
-                    .create_followup(
-                        &ctx.http,
-                        CreateInteractionResponseFollowup::new()
-                            .content(message.text)
-                            .components(components(&message.buttons))
-                            .allowed_mentions(CreateAllowedMentions::new()),
-                    )
-                    .await
-                    .map(|_| ())
-            };
-            if let Err(e) = result {
-                warn!(error = %e, "a command's answer was not delivered");
-            }
-        }
+        let sender = sender(&command.user, command.channel_id, public);
+        Some(Event::new(sender, actor, target, what).id(id))
     }
 
-    async fn on_press(&self, ctx: &Context, press: ComponentInteraction) {
+    async fn on_press(&self, ctx: &Context, press: ComponentInteraction) -> Option<Event<Discord>> {
         let public = press.guild_id.is_some();
         let data = press.data.custom_id.clone();
-        if let Some((reference, action)) = staff::parse_button(&data) {
-            let roles = press
-                .member
-                .as_ref()
-                .map(|m| m.roles.clone())
-                .unwrap_or_default();
-            let answer = self
-                .staff_act(press.user.id, &roles, &reference, action)
-                .await;
-            let _ = press
-                .create_response(
-                    &ctx.http,
-                    CreateInteractionResponse::Message(
-                        CreateInteractionResponseMessage::new()
-                            .content(crate::markup::escape(&answer))
-                            .ephemeral(true),
-                    ),
-                )
-                .await;
-            return;
+        let id = format!("i{}", press.id);
+        let actor = Actor {
+            user: press.user.id,
+            roles: press.member.as_ref().map(|m| m.roles.clone()),
+        };
+        let sender = sender(&press.user, press.channel_id, public);
+        if staff::parse_button(&data).is_some() {
+            // Answered to the one who pressed, in the place they pressed it.
+            let target = defer(ctx, &press.token, press.id, true).await?;
+            return Some(Event::new(sender, actor, target, What::Button(data)).id(id));
         }
         if public && data.starts_with(PRIVATE_PREFIX) {
             // "Continue in a private chat": the flow starts in the user's DM.
-            self.move_to_dm(ctx, &press.user, Content::Button(data), |content| {
-                press.create_response(
-                    &ctx.http,
-                    CreateInteractionResponse::Message(
-                        CreateInteractionResponseMessage::new()
-                            .content(content)
-                            .ephemeral(true),
-                    ),
-                )
-            }, "I've sent you a direct message: let's continue there, where your details stay private.")
-            .await;
-            return;
+            let target = defer(ctx, &press.token, press.id, true).await?;
+            let what = What::Button(data);
+            let event = self.to_dm(
+                ctx,
+                &press.user,
+                sender,
+                actor,
+                target,
+                what,
+                Note::MovedToDirect,
+            );
+            return Some(event.await.id(id));
         }
         // The acknowledgement disables this message's buttons (in a DM: a step answers once;
         // in a channel the FAQ buttons stay for others).
@@ -502,67 +603,66 @@ impl Handler {
             )
         };
         if let Err(e) = press.create_response(&ctx.http, ack).await {
-            warn!(error = %e, "could not acknowledge a button press");
+            warn!(error = %failure(&e), "could not acknowledge a button press");
         }
-        let _turn = self.turn(press.channel_id, &press.user).await;
-        let replies = self
-            .engine
-            .handle(Inbound {
-                from: sender(&press.user, press.channel_id, public),
-                content: Content::Button(data),
-            })
-            .await;
-        send(ctx, press.channel_id, &replies).await;
+        let target = Target::Channel(press.channel_id);
+        Some(Event::new(sender, actor, target, What::Button(data)).id(id))
     }
 
-    /// A staff action by a member with `roles`; what to tell them.
-    async fn staff_act(
-        &self,
-        user: UserId,
-        roles: &[serenity::all::RoleId],
-        reference: &str,
-        action: staff::Action,
-    ) -> String {
-        let is_staff = self.staff_role.is_some_and(|r| roles.contains(&r));
-        let actor = format!("{PLATFORM}:{user}");
-        staff::answer(self.engine.store(), &actor, is_staff, reference, action).await
-    }
-
-    /// Opens (or finds) the user's DM, hands `content` to the core as said there, sends the
-    /// replies there, and answers the interaction with an ephemeral `note` (or the reason it
-    /// could not: DMs closed).
-    async fn move_to_dm<F, Fut>(
+    /// The event that carries on in the user's DM, with `note` said where they acted; or, when
+    /// their DMs are closed, the note that says so.
+    #[allow(clippy::too_many_arguments)]
+    async fn to_dm(
         &self,
         ctx: &Context,
         user: &User,
-        content: Content,
-        respond: F,
-        note: &str,
-    ) where
-        F: FnOnce(String) -> Fut,
-        Fut: Future<Output = serenity::Result<()>>,
-    {
-        let dm = match user.create_dm_channel(&ctx.http).await {
-            Ok(dm) => dm,
-            Err(e) => {
-                debug!(error = %e, "no DM channel");
-                let _ = respond("I can't send you a direct message. Please allow direct messages from server members, then try again.".into()).await;
-                return;
+        from_here: Sender,
+        actor: Actor,
+        here: Target,
+        what: What<Attachment>,
+        note: Note,
+    ) -> Event<Discord> {
+        match user.create_dm_channel(&ctx.http).await {
+            Ok(dm) => {
+                let mut event = Event::new(
+                    sender(user, dm.id, false),
+                    actor,
+                    Target::Channel(dm.id),
+                    what,
+                );
+                event.moved = Some((here, note));
+                event
             }
-        };
-        if let Err(e) = respond(note.to_string()).await {
-            warn!(error = %e, "could not acknowledge an interaction");
+            Err(e) => {
+                debug!(error = %failure(&e), "no DM channel");
+                Event::new(from_here, actor, here, What::Note(Note::DirectClosed))
+            }
         }
-        let _turn = self.turn(dm.id, user).await;
-        let replies = self
-            .engine
-            .handle(Inbound {
-                from: sender(user, dm.id, false),
-                content,
-            })
-            .await;
-        send(ctx, dm.id, &replies).await;
     }
+}
+
+/// Acknowledges an interaction within Discord's 3 seconds by deferring its answer (for the
+/// user alone when `ephemeral`); where its answer goes.
+async fn defer(
+    ctx: &Context,
+    token: &str,
+    id: serenity::all::InteractionId,
+    ephemeral: bool,
+) -> Option<Target> {
+    let deferred = CreateInteractionResponse::Defer(
+        CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+    )
+    .execute(&ctx.http, (id, token))
+    .await;
+    if let Err(e) = deferred {
+        warn!(error = %failure(&e), "could not acknowledge an interaction");
+        return None;
+    }
+    Some(Target::Interaction {
+        token: token.into(),
+        answered: Arc::new(AtomicBool::new(false)),
+        ephemeral,
+    })
 }
 
 fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
@@ -571,107 +671,6 @@ fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
         user: user.id.get().to_string(),
         chat: channel.get().to_string(),
         public,
-    }
-}
-
-async fn send(ctx: &Context, channel: ChannelId, replies: &[Reply]) {
-    if let Err(e) = try_send(&ctx.http, channel, replies, None).await {
-        // Logged without the text: it may hold what the user typed.
-        warn!(error = %e, "discord message not delivered");
-    }
-}
-
-/// Sends the replies in order, a file attached to the last; stops at the first failure.
-async fn try_send(
-    http: &serenity::all::Http,
-    channel: ChannelId,
-    replies: &[Reply],
-    file: Option<serenity::all::CreateAttachment>,
-) -> serenity::Result<()> {
-    let messages = render::messages(replies);
-    let last = messages.len().saturating_sub(1);
-    let mut file = file;
-    for (i, message) in messages.into_iter().enumerate() {
-        let mut builder = CreateMessage::new()
-            .content(message.text)
-            .components(components(&message.buttons))
-            .allowed_mentions(CreateAllowedMentions::new());
-        if i == last
-            && let Some(file) = file.take()
-        {
-            builder = builder.add_file(file);
-        }
-        channel.send_message(http, builder).await?;
-    }
-    Ok(())
-}
-
-/// Sends outbox messages: to a user's DM, or to the staff channel (with the ticket's file).
-struct Delivery {
-    http: Arc<serenity::all::Http>,
-    staff_channel: Option<ChannelId>,
-    /// A thread per ticket in the staff channel.
-    staff_threads: bool,
-    store: Store,
-}
-
-impl Delivery {
-    /// The staff channel's thread for a ticket, made on first use.
-    async fn thread(
-        &self,
-        channel: ChannelId,
-        ticket: i64,
-        reference: &str,
-    ) -> anyhow::Result<ChannelId> {
-        let id = self
-            .store
-            .thread_for(ticket, PLATFORM, || async {
-                let thread = channel
-                    .create_thread(
-                        &self.http,
-                        serenity::all::CreateThread::new(format!("Ticket {reference}"))
-                            .kind(serenity::all::ChannelType::PublicThread),
-                    )
-                    .await?;
-                i64::try_from(thread.id.get()).context("a thread id")
-            })
-            .await?;
-        Ok(ChannelId::new(
-            u64::try_from(id).context("a stored thread id")?,
-        ))
-    }
-}
-
-impl Deliver for Delivery {
-    async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
-        let staff = item.chat == STAFF_CHAT;
-        let mut channel = if staff {
-            self.staff_channel
-                .context("no Discord staff channel is configured")?
-        } else {
-            ChannelId::new(item.chat.parse().context("an outbox channel id")?)
-        };
-        if let (true, true, Some((ticket, reference))) = (staff, self.staff_threads, &item.ticket) {
-            channel = self.thread(channel, *ticket, reference).await?;
-        }
-        let file = match &item.attachment {
-            Some((path, media_type)) => {
-                let bytes = tokio::fs::read(path)
-                    .await
-                    .context("reading a ticket's file")?;
-                let name = outbox::file_name(media_type);
-                Some(serenity::all::CreateAttachment::bytes(bytes, name))
-            }
-            None => None,
-        };
-        try_send(
-            &self.http,
-            channel,
-            std::slice::from_ref(&item.message),
-            file,
-        )
-        .await?;
-        Ok(())
     }
 }
 

@@ -91,24 +91,33 @@ impl Store {
         for platform in self.staff_places.iter() {
             Self::enqueue(tx, platform, STAFF_CHAT, message, None, Some(ticket_id)).await?;
             for hash in files {
-                let note = Reply::text("The file the user sent (for staff only):");
+                let note = staff::file_notice();
                 Self::enqueue(tx, platform, STAFF_CHAT, &note, Some(hash), Some(ticket_id)).await?;
             }
         }
         Ok(())
     }
 
-    /// Messages for `platform` due now, oldest first.
-    pub async fn due_outbox(&self, platform: &str, limit: i64) -> anyhow::Result<Vec<OutboxItem>> {
+    /// Messages for `platform` due now, oldest first: those for its staff place, or those for
+    /// users.
+    pub async fn due_outbox(
+        &self,
+        platform: &str,
+        to_staff: bool,
+        limit: i64,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT o.id, o.chat, o.message, o.attachment_hash, o.attempts,
                     (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1) AS media_type,
                     o.ticket_id, (SELECT t.reference FROM tickets t WHERE t.id = o.ticket_id) AS reference
              FROM outbox o
-             WHERE o.platform = ? AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
+             WHERE o.platform = ? AND (o.chat = ?) = ? AND o.delivered_at IS NULL
+               AND o.next_attempt_at <= ?
              ORDER BY o.id LIMIT ?",
         )
         .bind(platform)
+        .bind(STAFF_CHAT)
+        .bind(to_staff)
         .bind(now())
         .bind(limit)
         .fetch_all(&self.pool)

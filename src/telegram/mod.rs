@@ -1,21 +1,23 @@
-//! The Telegram adapter (teloxide): updates in, [`Inbound`] to the core, [`Reply`]s out as
-//! messages with inline keyboards. It decides nothing of what to say.
+//! The Telegram adapter (teloxide): Telegram's updates become the runner's events, the core's
+//! replies become messages with inline keyboards. It decides nothing of what to say, and holds
+//! no logic the runner ([`crate::platform`]) has for every platform.
 //!
 //! - Updates come by long polling, or by webhook when a public URL is configured (Telegram's
-//!   secret-token header checked by teloxide's axum listener: a wrong one gets 401).
-//! - Each update is handled in its own task; the core orders one user's messages. On shutdown
-//!   the listener stops taking updates and every update already taken is answered before
-//!   [`run`] returns (polling then confirms the offset, so nothing is lost or repeated).
+//!   secret-token header checked by teloxide's axum router: a wrong one gets 401). The listen
+//!   address is bound before the webhook is set, so a taken address fails the start, named.
 //! - Outgoing requests go through teloxide's `Throttle` (Telegram's per-chat and global limits,
 //!   and a wait-and-retry on `429 retry_after`); network errors are retried with backoff.
-//! - In groups the bot answers only when mentioned, replied to, or commanded; the core never
-//!   asks for personal data there, and its "continue in a private chat" button becomes a deep
-//!   link `t.me/<bot>?start=f_<flow>` that opens the flow in a private chat.
+//! - In groups the bot hears only what is addressed to it (a command, a mention, a reply), and
+//!   staff commands in the staff group; the core never asks for personal data there, and its
+//!   "continue in a private chat" button becomes a deep link `t.me/<bot>?start=f_<flow>`.
+//! - In a forum staff group, each ticket has its topic; answers go to the topic they came from.
+//! - In a private chat, the keyboard of the last message with one is removed when the next
+//!   answer comes, and a pressed keyboard at once: a step is answered once.
 
 pub mod render;
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,23 +32,20 @@ use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
-    BotCommand, ChatAction, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode,
-    ThreadId, UpdateKind,
+    BotCommand, ChatAction, FileId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId,
+    ParseMode, ThreadId, UpdateKind,
 };
 use teloxide::update_listeners::{UpdateListener, webhooks};
-use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::commands::describe;
 use crate::core::engine::{PRIVATE_PREFIX, PRIVATE_START};
-use crate::core::staff;
-use crate::core::ticket::MAX_ATTACHMENT_BYTES;
-use crate::core::{Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::core::{Engine, Reply, Sender, staff};
 use crate::lang::Lang;
-use crate::outbox::{self, Deliver};
 use crate::outgoing::Outgoing;
-use crate::store::{OutboxItem, STAFF_CHAT, Store};
+use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
+use crate::store::Store;
 
 pub const PLATFORM: &str = "telegram";
 
@@ -60,9 +59,8 @@ const SEND_ATTEMPTS: u32 = 4;
 
 type TgBot = Throttle<Bot>;
 
-/// Everything a handler needs, shared by the update tasks.
-struct Adapter {
-    engine: Arc<Engine<Store>>,
+/// The bot on Telegram.
+pub struct Telegram {
     bot: TgBot,
     /// The plain bot, for file downloads (the throttle limits sends, not downloads).
     raw: Bot,
@@ -70,11 +68,14 @@ struct Adapter {
     /// The message whose keyboard is live, per private chat: removed when a newer one comes,
     /// so an old step's buttons cannot be pressed again.
     keyboards: Mutex<HashMap<ChatId, MessageId>>,
-    /// The staff group, and who is staff.
-    staff_chat: Option<ChatId>,
-    staff_ids: Vec<u64>,
-    /// A forum topic per ticket in the staff group.
-    staff_topics: bool,
+    settings: config::Telegram,
+}
+
+/// Where a message goes: a chat, and the forum topic in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    chat: ChatId,
+    thread: Option<ThreadId>,
 }
 
 /// Runs the bot until `shutdown` resolves; then answers the updates in flight and returns.
@@ -83,204 +84,105 @@ pub async fn run(
     settings: &config::Telegram,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let token = settings
-        .token
-        .as_ref()
-        .context("no Telegram token (ALUMNI_BOT_TELEGRAM_TOKEN)")?;
-    let mut raw = Bot::new(token.expose());
-    if let Some(url) = &settings.api_url {
-        raw = raw.set_api_url(
-            url::Url::parse(url).with_context(|| "ALUMNI_BOT_TELEGRAM_API_URL is not a URL")?,
-        );
-    }
-    let bot = raw.clone().throttle(Limits::default());
-    let me = with_retry("getMe", || bot.get_me())
-        .await
-        .context("Telegram did not accept the token (getMe failed)")?;
-    let username = me.username().to_string();
-    info!(bot = username, "telegram connected");
-    // The menu in English for everyone, and in Chinese for users whose Telegram is in Chinese
-    // (Telegram keys command lists by two-letter language code: Traditional, Hong Kong's).
-    let menu = |lang: Lang| -> Vec<BotCommand> {
-        MENU.iter()
-            .filter_map(|name| Some(BotCommand::new(*name, describe(name, lang)?)))
-            .collect()
-    };
-    let (english, chinese) = (menu(Lang::En), menu(Lang::ZhHant));
-    if let Err(e) = with_retry("setMyCommands", || bot.set_my_commands(english.clone())).await {
-        warn!(error = %e, "could not set the command menu");
-    }
-    if let Err(e) = with_retry("setMyCommands", || {
-        bot.set_my_commands(chinese.clone()).language_code("zh")
-    })
-    .await
-    {
-        warn!(error = %e, "could not set the Chinese command menu");
-    }
-    let adapter = Arc::new(Adapter {
-        engine,
-        bot: bot.clone(),
-        raw,
-        username,
-        keyboards: Mutex::new(HashMap::new()),
-        staff_chat: settings.staff_chat.map(ChatId),
-        staff_ids: settings.staff_ids.clone(),
-        staff_topics: settings.staff_topics,
-    });
-    // One stop signal for the listener and the outbox.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    };
-    let store = adapter.engine.store().clone();
-    let delivery = outbox::run(store, PLATFORM, Delivery(adapter.clone()), stopped());
-    let signal = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    };
-    let listening = listen(adapter, settings, bot, stopped());
-    let ((), (), listened) = tokio::join!(signal, delivery, listening);
-    listened
+    let telegram = Telegram::connect(settings).await?;
+    platform::run(engine, Arc::new(telegram), shutdown).await
 }
 
-/// Takes updates by webhook or polling until `shutdown`.
-async fn listen(
-    adapter: Arc<Adapter>,
-    settings: &config::Telegram,
-    bot: TgBot,
-    shutdown: impl Future<Output = ()> + Send,
-) -> anyhow::Result<()> {
-    match &settings.webhook_url {
-        Some(url) => {
-            let url = url::Url::parse(url).context("the Telegram webhook URL")?;
-            let listen: SocketAddr = settings
-                .webhook_listen
-                .as_deref()
-                .unwrap_or("0.0.0.0:8443")
-                .parse()
-                .context("the Telegram webhook listen address")?;
-            let mut options = webhooks::Options::new(listen, url);
-            options = match &settings.webhook_secret {
-                Some(secret) => options.secret_token(secret.expose().to_string()),
-                None => {
-                    options.get_or_gen_secret_token();
-                    options
-                }
-            };
-            let listener = webhooks::axum(bot, options)
-                .await
-                .context("setting the Telegram webhook")?;
-            info!(%listen, "telegram webhook listening");
-            listen_until(adapter, listener, shutdown).await
+impl Telegram {
+    /// Checks the token (`getMe`) and sets the command menus.
+    pub async fn connect(settings: &config::Telegram) -> anyhow::Result<Self> {
+        let token = settings
+            .token
+            .as_ref()
+            .context("no Telegram token (ALUMNI_BOT_TELEGRAM_TOKEN)")?;
+        let mut raw = Bot::new(token.expose());
+        if let Some(url) = &settings.api_url {
+            raw = raw.set_api_url(
+                url::Url::parse(url).context("ALUMNI_BOT_TELEGRAM_API_URL is not a URL")?,
+            );
         }
-        None => {
-            // Telegram holds each getUpdates up to `timeout`; backoff on errors is exponential.
-            let listener = teloxide::update_listeners::Polling::builder(bot)
-                .timeout(Duration::from_secs(25))
-                .build();
-            listen_until(adapter, listener, shutdown).await
-        }
-    }
-    Ok(())
-}
-
-async fn listen_until<L>(
-    adapter: Arc<Adapter>,
-    mut listener: L,
-    shutdown: impl Future<Output = ()> + Send,
-) where
-    L: UpdateListener,
-    L::Err: std::fmt::Debug,
-{
-    let stop = listener.stop_token();
-    let mut updates = std::pin::pin!(listener.as_stream());
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut stopping = false;
-    let mut tasks = tokio::task::JoinSet::new();
-    // One chat's updates are handled in the order they came (a button press, then the text
-    // typed right after it); different chats in parallel. Each task waits for the previous one
-    // of its chat.
-    let mut last_of_chat: HashMap<i64, oneshot::Receiver<()>> = HashMap::new();
-    loop {
-        tokio::select! {
-            () = &mut shutdown, if !stopping => {
-                info!("telegram stopping: no new updates, finishing those in flight");
-                stopping = true;
-                stop.stop();
-            }
-            next = updates.next() => match next {
-                Some(Ok(update)) => {
-                    let adapter = adapter.clone();
-                    let (done, next) = oneshot::channel::<()>();
-                    let previous = match update.chat() {
-                        Some(chat) => {
-                            if last_of_chat.len() > 10_000 {
-                                last_of_chat.retain(|_, r| r.try_recv() == Err(oneshot::error::TryRecvError::Empty));
-                            }
-                            last_of_chat.insert(chat.id.0, next)
-                        }
-                        None => None,
-                    };
-                    tasks.spawn(async move {
-                        if let Some(previous) = previous {
-                            let _ = previous.await;
-                        }
-                        adapter.on_update(update).await;
-                        drop(done);
-                    });
-                }
-                Some(Err(e)) => warn!(error = ?e, "telegram update listener"),
-                None => break,
-            },
-            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Err(e) = done {
-                    warn!(error = %e, "a telegram update task failed");
-                }
-            }
-        }
-    }
-    while let Some(done) = tasks.join_next().await {
-        if let Err(e) = done {
-            warn!(error = %e, "a telegram update task failed");
-        }
-    }
-    info!("telegram stopped");
-}
-
-impl Adapter {
-    /// Handles an update once: one redelivered after a restart (Telegram resends what was not
-    /// confirmed) is skipped if it was answered before.
-    async fn on_update(&self, update: Update) {
-        let id = update.id.0.to_string();
-        let store = self.engine.store();
-        match store.begin_update(PLATFORM, &id).await {
-            Ok(true) => {}
-            Ok(false) => {
-                info!("telegram update seen before; skipped");
-                return;
-            }
-            Err(e) => warn!(error = %e, "could not record an update; handling it anyway"),
-        }
-        match update.kind {
-            UpdateKind::Message(message) => self.on_message(message).await,
-            UpdateKind::CallbackQuery(query) => self.on_callback(query).await,
-            _ => {}
-        }
-        if let Err(e) = store.finish_update(PLATFORM, &id).await {
-            warn!(error = %e, "could not record an update as done");
-        }
-    }
-
-    async fn on_message(&self, message: Message) {
-        let Some(from) = message.from.as_ref() else {
-            return;
+        let bot = raw.clone().throttle(Limits::default());
+        let me = with_retry("getMe", || bot.get_me())
+            .await
+            .map_err(|e| failure(&e))
+            .context("Telegram did not accept the token (getMe failed)")?;
+        let username = me.username().to_string();
+        info!(bot = username, "telegram connected");
+        // The menu in English for everyone, and in Chinese for users whose Telegram is in
+        // Chinese (Telegram keys command lists by two-letter language code).
+        let menu = |lang: Lang| -> Vec<BotCommand> {
+            MENU.iter()
+                .filter_map(|name| Some(BotCommand::new(*name, describe(name, lang)?)))
+                .collect()
         };
-        if from.is_bot {
-            return;
+        let (english, chinese) = (menu(Lang::En), menu(Lang::ZhHant));
+        if let Err(e) = with_retry("setMyCommands", || bot.set_my_commands(english.clone())).await {
+            warn!(error = %failure(&e), "could not set the command menu");
         }
+        if let Err(e) = with_retry("setMyCommands", || {
+            bot.set_my_commands(chinese.clone()).language_code("zh")
+        })
+        .await
+        {
+            warn!(error = %failure(&e), "could not set the Chinese command menu");
+        }
+        Ok(Telegram {
+            bot,
+            raw,
+            username,
+            keyboards: Mutex::new(HashMap::new()),
+            settings: settings.clone(),
+        })
+    }
+
+    /// Takes updates from `listener` until `stop`, handing the runner what is for the bot.
+    async fn pump<L>(
+        &self,
+        mut listener: L,
+        events: Events<Self>,
+        stop: impl Future<Output = ()> + Send,
+    ) where
+        L: UpdateListener,
+        L::Err: std::fmt::Debug,
+    {
+        let stop_token = listener.stop_token();
+        let mut updates = std::pin::pin!(listener.as_stream());
+        let mut stop = std::pin::pin!(stop);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                () = &mut stop, if !stopping => {
+                    stopping = true;
+                    stop_token.stop();
+                }
+                next = updates.next() => match next {
+                    Some(Ok(update)) => {
+                        if let Some(event) = self.event(update)
+                            && events.send(event).await.is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Some(Err(e)) => warn!(error = ?e, "telegram update listener"),
+                    None => break,
+                },
+            }
+        }
+    }
+
+    /// The runner's event for an update, if it is for the bot.
+    fn event(&self, update: Update) -> Option<Event<Self>> {
+        let id = update.id.0.to_string();
+        let event = match update.kind {
+            UpdateKind::Message(message) => self.on_message(message)?,
+            UpdateKind::CallbackQuery(query) => self.on_press(query)?,
+            _ => return None,
+        };
+        Some(event.id(id))
+    }
+
+    fn on_message(&self, message: Message) -> Option<Event<Self>> {
+        let from = message.from.as_ref().filter(|u| !u.is_bot)?;
         let private = message.chat.is_private();
         let sender = Sender {
             platform: PLATFORM.into(),
@@ -288,259 +190,97 @@ impl Adapter {
             chat: message.chat.id.0.to_string(),
             public: !private,
         };
+        let place = Place {
+            chat: message.chat.id,
+            thread: message.thread_id.filter(|_| message.is_topic_message),
+        };
+        let staff_place = Some(message.chat.id) == self.staff_chat();
         let text = message.text().or(message.caption()).unwrap_or("");
-        // Staff commands: in the staff group or a private chat; refused (and audited) for others.
-        if let Some(parsed) = staff::parse_command(text)
-            && (private || Some(message.chat.id) == self.staff_chat)
-        {
-            let answer = match parsed {
-                Ok((reference, action)) => self.staff_act(from.id.0, &reference, action).await,
-                Err(usage) => usage,
-            };
-            self.send(
-                message.chat.id,
-                &[Reply::text(crate::markup::escape(&answer))],
-            )
-            .await;
-            return;
-        }
-        let file = message.document().map(|d| {
-            (
-                d.file.id.clone(),
-                d.file.size,
-                d.mime_type.as_ref().map(|m| m.to_string()),
-                d.file_name.clone().unwrap_or_default(),
-            )
-        });
-        let photo = message.photo().and_then(|sizes| sizes.last()).map(|p| {
-            (
-                p.file.id.clone(),
-                p.file.size,
-                Some("image/jpeg".to_string()),
-                "photo.jpg".to_string(),
-            )
-        });
-        if !private {
+        let what = if private {
+            let caption = (!text.is_empty()).then(|| text.to_string());
+            let document = message.document().map(|d| IncomingFile {
+                file: d.file.id.clone(),
+                size: u64::from(d.file.size),
+                name: d.file_name.clone().unwrap_or_default(),
+                declared_type: d.mime_type.as_ref().map(|m| m.to_string()),
+                caption: caption.clone(),
+            });
+            let photo = message
+                .photo()
+                .and_then(|sizes| sizes.last())
+                .map(|p| IncomingFile {
+                    file: p.file.id.clone(),
+                    size: u64::from(p.file.size),
+                    name: "photo.jpg".to_string(),
+                    declared_type: Some("image/jpeg".to_string()),
+                    caption: caption.clone(),
+                });
+            match document.or(photo) {
+                Some(file) => What::File(file),
+                // Stickers, voice, locations… come as an empty text: said in words by the core.
+                None => What::Text(text.to_string()),
+            }
+        } else if staff_place && staff::parse_command(text).is_some() {
+            What::Text(text.to_string())
+        } else {
             // In a group: only what is addressed to the bot, and never a file.
-            let addressed = self.addressed(&message, text);
-            let Some(question) = addressed else {
-                return;
-            };
-            self.converse(&message.chat.id, sender, Content::Text(question))
-                .await;
-            return;
-        }
-        let content = match file.or(photo) {
-            Some((id, size, declared_type, name)) => {
-                let caption = (!text.is_empty()).then(|| text.to_string());
-                match self
-                    .fetch(id, u64::from(size), declared_type, name, caption)
-                    .await
-                {
-                    Ok(upload) => Content::File(upload),
-                    Err(e) => {
-                        warn!(error = %e, "telegram file download failed");
-                        self.send(
-                            message.chat.id,
-                            &[Reply::text(
-                                "Sorry, I couldn't fetch that file from Telegram. Please send it again.",
-                            )],
-                        )
-                        .await;
-                        return;
-                    }
-                }
+            let replied_to_bot = message
+                .reply_to_message()
+                .and_then(|m| m.from.as_ref())
+                .is_some_and(|u| u.is_bot && u.username.as_deref() == Some(self.username.as_str()));
+            What::Text(addressed_text(text, &self.username, replied_to_bot)?)
+        };
+        let mut event = Event::new(sender, from.id.0, place, what);
+        event.staff_place = staff_place;
+        Some(event)
+    }
+
+    fn on_press(&self, query: CallbackQuery) -> Option<Event<Self>> {
+        // Answered at once (the user's client shows a spinner until then), beside the turn.
+        let answer = self.bot.answer_callback_query(query.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = answer.send().await {
+                debug!(error = %failure(&e), "answerCallbackQuery failed");
             }
-            None if text.is_empty() => {
-                // Stickers, voice, locations…: said in words by the core.
-                Content::Text(String::new())
-            }
-            None => Content::Text(text.to_string()),
-        };
-        self.converse(&message.chat.id, sender, content).await;
-    }
-
-    /// The question in a group message, if it is meant for the bot: a command, a mention of
-    /// the bot, or a reply to one of its messages.
-    fn addressed(&self, message: &Message, text: &str) -> Option<String> {
-        let replied_to_bot = message
-            .reply_to_message()
-            .and_then(|m| m.from.as_ref())
-            .is_some_and(|u| u.is_bot && u.username.as_deref() == Some(self.username.as_str()));
-        addressed_text(text, &self.username, replied_to_bot)
-    }
-
-    /// Downloads a file the user sent, unless it is over the core's limit (then only its size
-    /// goes to the core, which tells the user).
-    async fn fetch(
-        &self,
-        id: teloxide::types::FileId,
-        size: u64,
-        declared_type: Option<String>,
-        name: String,
-        caption: Option<String>,
-    ) -> anyhow::Result<Upload> {
-        let mut upload = Upload {
-            name,
-            declared_type,
-            declared_size: Some(size),
-            bytes: Vec::new(),
-            caption,
-        };
-        if size > MAX_ATTACHMENT_BYTES as u64 {
-            return Ok(upload);
-        }
-        let file = with_retry("getFile", || self.bot.get_file(id.clone())).await?;
-        let mut bytes = Vec::with_capacity(file.size as usize);
-        self.raw.download_file(&file.path, &mut bytes).await?;
-        upload.declared_size = Some(bytes.len() as u64);
-        upload.bytes = bytes;
-        Ok(upload)
-    }
-
-    async fn on_callback(&self, query: CallbackQuery) {
-        // Answer at once: the user's client shows a spinner until then.
-        if let Err(e) = self.bot.answer_callback_query(query.id.clone()).await {
-            debug!(error = %e, "answerCallbackQuery failed");
-        }
-        let (Some(data), Some(message)) = (query.data.as_ref(), query.message.as_ref()) else {
-            return;
-        };
-        let chat = message.chat().clone();
-        if let Some((reference, action)) = staff::parse_button(data) {
-            let answer = self.staff_act(query.from.id.0, &reference, action).await;
-            self.send(chat.id, &[Reply::text(crate::markup::escape(&answer))])
-                .await;
-            return;
-        }
-        if chat.is_private() {
+        });
+        let (data, message) = (query.data?, query.message?);
+        let chat = message.chat();
+        let private = chat.is_private();
+        if private && staff::parse_button(&data).is_none() {
             // The pressed message's keyboard goes: a step is answered once.
-            self.remove_keyboard(chat.id, message.id()).await;
+            let (bot, chat, pressed) = (self.bot.clone(), chat.id, message.id());
+            self.forget_keyboard(chat, pressed);
+            tokio::spawn(async move { remove_keyboard(&bot, chat, pressed).await });
         }
         let sender = Sender {
             platform: PLATFORM.into(),
             user: query.from.id.0.to_string(),
             chat: chat.id.0.to_string(),
-            public: !chat.is_private(),
+            public: !private,
         };
-        self.converse(&chat.id, sender, Content::Button(data.clone()))
-            .await;
+        let place = Place {
+            chat: chat.id,
+            thread: message
+                .regular_message()
+                .filter(|m| m.is_topic_message)
+                .and_then(|m| m.thread_id),
+        };
+        let mut event = Event::new(sender, query.from.id.0, place, What::Button(data));
+        event.staff_place = Some(chat.id) == self.staff_chat();
+        Some(event)
     }
 
-    /// The staff group's forum topic for a ticket, made on first use.
-    async fn topic(&self, chat: ChatId, ticket: i64, reference: &str) -> anyhow::Result<ThreadId> {
-        let id = self
-            .engine
-            .store()
-            .thread_for(ticket, PLATFORM, || async {
-                let topic = with_retry("createForumTopic", || {
-                    self.bot
-                        .create_forum_topic(chat, format!("Ticket {reference}"))
-                })
-                .await?;
-                Ok(i64::from(topic.thread_id.0.0))
-            })
-            .await?;
-        Ok(ThreadId(MessageId(
-            i32::try_from(id).context("a stored topic id")?,
-        )))
+    fn staff_chat(&self) -> Option<ChatId> {
+        self.settings.staff_chat.map(ChatId)
     }
 
-    /// A staff action by the Telegram user `user`; what to tell them.
-    async fn staff_act(&self, user: u64, reference: &str, action: staff::Action) -> String {
-        let is_staff = self.staff_ids.contains(&user);
-        let actor = format!("{PLATFORM}:{user}");
-        staff::answer(self.engine.store(), &actor, is_staff, reference, action).await
-    }
-
-    /// One message through the core, "typing…" while it works, the replies sent.
-    async fn converse(&self, chat: &ChatId, sender: Sender, content: Content) {
-        let _ = self.bot.send_chat_action(*chat, ChatAction::Typing).await;
-        let public = sender.public;
-        let replies = self.engine.handle(Inbound {
-            from: sender,
-            content,
-        });
-        let replies = replies.await;
-        if !public {
-            self.retire_keyboard(*chat).await;
+    /// Forgets `message` as the chat's live keyboard (it is being removed).
+    fn forget_keyboard(&self, chat: ChatId, message: MessageId) {
+        // The lock is never held across code that can panic.
+        let mut keyboards = self.keyboards.lock().expect("keyboards lock");
+        if keyboards.get(&chat) == Some(&message) {
+            keyboards.remove(&chat);
         }
-        self.send(*chat, &replies).await;
-    }
-
-    /// Removes the keyboard of the last message that had one in this chat.
-    async fn retire_keyboard(&self, chat: ChatId) {
-        let last = self.keyboards.lock().expect("poisoned").remove(&chat);
-        if let Some(message) = last {
-            self.remove_keyboard(chat, message).await;
-        }
-    }
-
-    async fn remove_keyboard(&self, chat: ChatId, message: MessageId) {
-        {
-            let mut keyboards = self.keyboards.lock().expect("poisoned");
-            if keyboards.get(&chat) == Some(&message) {
-                keyboards.remove(&chat);
-            }
-        }
-        if let Err(e) = self.bot.edit_message_reply_markup(chat, message).await {
-            // Already gone, or too old to edit: the core still refuses its buttons.
-            debug!(error = %e, "could not remove a keyboard");
-        }
-    }
-
-    async fn send(&self, chat: ChatId, replies: &[Reply]) {
-        if let Err(e) = self.try_send(chat, None, replies).await {
-            // Logged without the text: it may hold what the user typed.
-            warn!(error = %e, "telegram message not delivered");
-        }
-    }
-
-    /// Sends the replies in order; stops at the first that cannot be delivered.
-    async fn try_send(
-        &self,
-        chat: ChatId,
-        thread: Option<ThreadId>,
-        replies: &[Reply],
-    ) -> Result<(), RequestError> {
-        for Outgoing {
-            text: html,
-            buttons,
-        } in render::messages(replies)
-        {
-            let keyboard = self.keyboard(&buttons);
-            let has_keyboard = keyboard.is_some();
-            let sent = with_retry("sendMessage", || {
-                let request = self
-                    .bot
-                    .send_message(chat, html.clone())
-                    .parse_mode(ParseMode::Html)
-                    .link_preview_options(teloxide::types::LinkPreviewOptions {
-                        is_disabled: true,
-                        url: None,
-                        prefer_small_media: false,
-                        prefer_large_media: false,
-                        show_above_text: false,
-                    });
-                let request = match thread {
-                    Some(thread) => request.message_thread_id(thread),
-                    None => request,
-                };
-                match keyboard.clone() {
-                    Some(k) => request.reply_markup(k),
-                    None => request,
-                }
-            })
-            .await;
-            let message = sent?;
-            if has_keyboard {
-                self.keyboards
-                    .lock()
-                    .expect("poisoned")
-                    .insert(chat, message.id);
-            }
-        }
-        Ok(())
     }
 
     /// Buttons one per row (labels are sentences); "continue in a private chat" as a deep link.
@@ -570,6 +310,250 @@ impl Adapter {
             .collect();
         (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
     }
+
+    /// Takes updates by webhook: the address is bound first, then the webhook set.
+    async fn webhook(
+        &self,
+        url: &str,
+        events: Events<Self>,
+        stop: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let url = url::Url::parse(url).context("the Telegram webhook URL")?;
+        let listen: SocketAddr = self
+            .settings
+            .webhook_listen
+            .as_deref()
+            .unwrap_or("0.0.0.0:8443")
+            .parse()
+            .context("the Telegram webhook listen address")?;
+        let socket = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("the Telegram webhook cannot listen on {listen}"))?;
+        let mut options = webhooks::Options::new(listen, url);
+        options = match &self.settings.webhook_secret {
+            Some(secret) => options.secret_token(secret.expose().to_string()),
+            None => {
+                options.get_or_gen_secret_token();
+                options
+            }
+        };
+        let (listener, stopped, router) = webhooks::axum_to_router(self.bot.clone(), options)
+            .await
+            .map_err(|e| failure(&e))
+            .context("setting the Telegram webhook")?;
+        info!(%listen, "telegram webhook listening");
+        let serving = axum::serve(socket, router)
+            .with_graceful_shutdown(stopped)
+            .into_future();
+        let (served, ()) = tokio::join!(serving, self.pump(listener, events, stop));
+        served.context("the Telegram webhook server")
+    }
+}
+
+impl Platform for Telegram {
+    type Target = Place;
+    type File = FileId;
+    type Actor = u64;
+
+    fn name(&self) -> &'static str {
+        PLATFORM
+    }
+
+    async fn receive(
+        self: Arc<Self>,
+        events: Events<Self>,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        match self.settings.webhook_url.clone() {
+            Some(url) => self.webhook(&url, events, stop).await,
+            None => {
+                // Telegram holds each getUpdates up to `timeout`; backoff on errors is
+                // exponential.
+                let listener = teloxide::update_listeners::Polling::builder(self.bot.clone())
+                    .timeout(Duration::from_secs(25))
+                    .build();
+                self.pump(listener, events, stop).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn send(&self, to: &Place, replies: &[Reply], sending: Sending) -> Result<(), Failure> {
+        if sending == Sending::Answer && to.chat.is_user() {
+            // A new answer retires the last keyboard: the core refuses its buttons anyway.
+            let last = self
+                .keyboards
+                .lock()
+                .expect("keyboards lock")
+                .remove(&to.chat);
+            if let Some(message) = last {
+                remove_keyboard(&self.bot, to.chat, message).await;
+            }
+        }
+        for Outgoing {
+            text: html,
+            buttons,
+        } in render::messages(replies)
+        {
+            let keyboard = self.keyboard(&buttons);
+            let has_keyboard = keyboard.is_some();
+            let sent = with_retry("sendMessage", || {
+                let request = self
+                    .bot
+                    .send_message(to.chat, html.clone())
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(teloxide::types::LinkPreviewOptions {
+                        is_disabled: true,
+                        url: None,
+                        prefer_small_media: false,
+                        prefer_large_media: false,
+                        show_above_text: false,
+                    });
+                let request = match to.thread {
+                    Some(thread) => request.message_thread_id(thread),
+                    None => request,
+                };
+                match keyboard.clone() {
+                    Some(k) => request.reply_markup(k),
+                    None => request,
+                }
+            })
+            .await
+            .map_err(|e| failure(&e))?;
+            if has_keyboard && to.chat.is_user() {
+                self.keyboards
+                    .lock()
+                    .expect("keyboards lock")
+                    .insert(to.chat, sent.id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_file(
+        &self,
+        to: &Place,
+        caption: &Reply,
+        bytes: Vec<u8>,
+        name: &'static str,
+    ) -> Result<(), Failure> {
+        let caption = render::to_html(&caption.text);
+        with_retry("sendDocument", || {
+            let request = self
+                .bot
+                .send_document(
+                    to.chat,
+                    teloxide::types::InputFile::memory(bytes.clone()).file_name(name),
+                )
+                .caption(caption.clone())
+                .parse_mode(ParseMode::Html);
+            match to.thread {
+                Some(thread) => request.message_thread_id(thread),
+                None => request,
+            }
+        })
+        .await
+        .map_err(|e| failure(&e))?;
+        Ok(())
+    }
+
+    async fn download(&self, file: FileId) -> Result<Vec<u8>, Failure> {
+        let file = with_retry("getFile", || self.bot.get_file(file.clone()))
+            .await
+            .map_err(|e| failure(&e))?;
+        let mut bytes = Vec::with_capacity(file.size as usize);
+        self.raw
+            .download_file(&file.path, &mut bytes)
+            .await
+            .map_err(|e| match e {
+                teloxide::DownloadError::Network(_) => Failure::new("file download: network"),
+                teloxide::DownloadError::Io(_) => Failure::new("file download: io"),
+            })?;
+        Ok(bytes)
+    }
+
+    async fn typing(&self, to: &Place) {
+        let request = self.bot.send_chat_action(to.chat, ChatAction::Typing);
+        let request = match to.thread {
+            Some(thread) => request.message_thread_id(thread),
+            None => request,
+        };
+        let _ = request.await;
+    }
+
+    async fn is_staff(&self, user: &u64) -> bool {
+        self.settings.staff_ids.contains(user)
+    }
+
+    fn user_chat(&self, chat: &str) -> anyhow::Result<Place> {
+        Ok(Place {
+            chat: ChatId(
+                chat.parse()
+                    .context("an outbox chat id that is no number")?,
+            ),
+            thread: None,
+        })
+    }
+
+    fn staff_place(&self) -> Option<Place> {
+        self.staff_chat().map(|chat| Place { chat, thread: None })
+    }
+
+    fn ticket_threads(&self) -> bool {
+        self.settings.staff_topics
+    }
+
+    async fn open_thread(&self, title: &str) -> Result<i64, Failure> {
+        let chat = self
+            .staff_chat()
+            .ok_or_else(|| Failure::new("no staff group"))?;
+        let topic = with_retry("createForumTopic", || {
+            self.bot.create_forum_topic(chat, title.to_string())
+        })
+        .await
+        .map_err(|e| failure(&e))?;
+        Ok(i64::from(topic.thread_id.0.0))
+    }
+
+    fn staff_thread(&self, thread: i64) -> anyhow::Result<Place> {
+        let chat = self.staff_chat().context("no Telegram staff group")?;
+        let id = i32::try_from(thread).context("a stored topic id out of range")?;
+        Ok(Place {
+            chat,
+            thread: Some(ThreadId(MessageId(id))),
+        })
+    }
+}
+
+/// Removes the keyboard of `message`. Already gone, or too old to edit: the core still refuses
+/// its buttons.
+async fn remove_keyboard(bot: &TgBot, chat: ChatId, message: MessageId) {
+    if let Err(e) = bot.edit_message_reply_markup(chat, message).await {
+        debug!(error = %failure(&e), "could not remove a keyboard");
+    }
+}
+
+/// A Bot API error as it may be logged and stored: its kind, never the reply's body (a JSON
+/// error quotes it, with whatever a user wrote) nor a URL.
+fn failure(error: &RequestError) -> Failure {
+    Failure::new(match error {
+        // Telegram's own descriptions can quote the message ("can't parse entities: …"): only
+        // the part before the first colon.
+        RequestError::Api(teloxide::ApiError::Unknown(description)) => format!(
+            "Telegram refused: {}",
+            description.split(':').next().unwrap_or_default()
+        ),
+        RequestError::Api(api) => format!("Telegram refused: {api}"),
+        RequestError::MigrateToChatId(_) => "the group became a supergroup".into(),
+        RequestError::RetryAfter(wait) => format!("rate limited for {}s", wait.seconds()),
+        RequestError::Network(e) if e.is_timeout() => "network: timed out".into(),
+        RequestError::Network(e) if e.is_connect() => "network: cannot connect".into(),
+        RequestError::Network(_) => "network error".into(),
+        RequestError::InvalidJson { .. } => {
+            "an answer of the Bot API that is not valid JSON".into()
+        }
+        RequestError::Io(e) => format!("io: {}", e.kind()),
+    })
 }
 
 /// Sends a request, retrying network errors and Telegram's own server errors (5xx) with backoff
@@ -585,7 +569,7 @@ where
         match make().send().await {
             Err(e) if attempt < SEND_ATTEMPTS && transient(&e) => {
                 let wait = Duration::from_millis(500 << (attempt - 1));
-                debug!(what, attempt, error = %e, "transient error; retrying");
+                debug!(what, attempt, error = %failure(&e), "transient error; retrying");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -628,59 +612,6 @@ fn transient(error: &RequestError) -> bool {
         .iter()
         .any(|s| description.contains(s)),
         _ => false,
-    }
-}
-
-/// Sends outbox messages: to a user's chat, or to the staff group (with the ticket's file).
-struct Delivery(Arc<Adapter>);
-
-impl Deliver for Delivery {
-    async fn deliver(&self, item: &OutboxItem) -> anyhow::Result<()> {
-        let adapter = &self.0;
-        let staff = item.chat == STAFF_CHAT;
-        let chat = if staff {
-            adapter
-                .staff_chat
-                .context("no Telegram staff chat is configured")?
-        } else {
-            ChatId(item.chat.parse().context("an outbox chat id")?)
-        };
-        let thread = match (&item.ticket, staff && adapter.staff_topics) {
-            (Some((ticket, reference)), true) => {
-                Some(adapter.topic(chat, *ticket, reference).await?)
-            }
-            _ => None,
-        };
-        match &item.attachment {
-            None => {
-                adapter
-                    .try_send(chat, thread, std::slice::from_ref(&item.message))
-                    .await?
-            }
-            Some((path, media_type)) => {
-                let bytes = tokio::fs::read(path)
-                    .await
-                    .context("reading a ticket's file")?;
-                let name = outbox::file_name(media_type);
-                let caption = render::to_html(&item.message.text);
-                with_retry("sendDocument", || {
-                    let request = adapter
-                        .bot
-                        .send_document(
-                            chat,
-                            teloxide::types::InputFile::memory(bytes.clone()).file_name(name),
-                        )
-                        .caption(caption.clone())
-                        .parse_mode(ParseMode::Html);
-                    match thread {
-                        Some(thread) => request.message_thread_id(thread),
-                        None => request,
-                    }
-                })
-                .await?;
-            }
-        }
-        Ok(())
     }
 }
 

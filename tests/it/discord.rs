@@ -14,20 +14,20 @@ use crate::fake_discord::{
 };
 use crate::helpers::engine_with;
 
-struct Bot {
-    fake: FakeDiscord,
-    store: Store,
+pub struct Bot {
+    pub fake: FakeDiscord,
+    pub store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl Bot {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
 
-    async fn start_with(configure: impl FnOnce(&mut config::Discord)) -> Self {
+    pub async fn start_with(configure: impl FnOnce(&mut config::Discord)) -> Self {
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().unwrap();
         let mut settings = config::Discord {
@@ -64,7 +64,7 @@ impl Bot {
         }
     }
 
-    async fn shutdown(mut self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(20), &mut self.task)
             .await
@@ -205,16 +205,21 @@ async fn a_flow_needing_personal_data_moves_from_the_channel_to_a_dm() {
     assert_eq!(private, "private:correct_records");
 
     let id = bot.fake.press("4", Some(CHANNEL), &invitation, &private);
-    let dm = bot.fake.next("POST", "/users/@me/channels").await;
-    assert_eq!(dm.body["recipient_id"], "4");
     let note = bot
         .fake
         .next("POST", &format!("/interactions/{id}/token-{id}/callback"))
         .await;
-    assert_eq!(note.body["type"], 4);
+    let dm = bot.fake.next("POST", "/users/@me/channels").await;
+    assert_eq!(dm.body["recipient_id"], "4");
+    assert_eq!(note.body["type"], 5, "deferred within the time limit");
     assert_eq!(
         note.body["data"]["flags"], 64,
         "ephemeral: only the user sees it"
+    );
+    let said = bot.fake.next("PATCH", "/messages/@original").await;
+    assert!(
+        content(&said.body).contains("direct message"),
+        "the note, in the deferred answer: {said:#?}"
     );
     let started = bot.fake.next_message().await;
     assert_eq!(started["channel_id"], dm_channel("4"));
@@ -352,6 +357,10 @@ async fn each_ticket_gets_a_staff_thread_where_staff_act() {
         .next("POST", &format!("/channels/{STAFF_CHANNEL}/threads"))
         .await;
     assert_eq!(thread.body["name"], format!("Ticket {reference}"));
+    assert_eq!(
+        thread.body["type"], 12,
+        "a private thread: it carries everything the user supplied"
+    );
     let thread_id = thread.response["id"].as_str().unwrap().to_string();
     let notice = bot.fake.next_message().await;
     assert_eq!(notice["channel_id"], thread_id.as_str(), "{notice:#}");

@@ -38,6 +38,10 @@ struct Inner {
     /// The gateway connection's event sender, once the bot has connected.
     gateway: Option<mpsc::UnboundedSender<Value>>,
     identified: bool,
+    /// Roles of guild members, as `GET /guilds/{guild}/members/{user}` answers.
+    members: HashMap<String, Vec<String>>,
+    /// The token is refused (401) everywhere.
+    refuse_token: bool,
 }
 
 #[derive(Default)]
@@ -204,6 +208,19 @@ impl FakeDiscord {
         id
     }
 
+    /// `user` is a member of the guild with `roles`.
+    pub fn member(&self, user: &str, roles: &[&str]) {
+        self.shared.inner.lock().unwrap().members.insert(
+            user.to_string(),
+            roles.iter().map(|r| r.to_string()).collect(),
+        );
+    }
+
+    /// Refuse the bot's token from now on: REST calls get 401, the gateway closes with 4004.
+    pub fn refuse_token(&self) {
+        self.shared.inner.lock().unwrap().refuse_token = true;
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.shared.inner.lock().unwrap().calls.clone()
     }
@@ -316,7 +333,27 @@ async fn rest(
     let mut inner = shared.inner.lock().unwrap();
     inner.next_id += 1;
     let new_id = (20_000 + inner.next_id).to_string();
+    let member = path
+        .strip_prefix(&format!("/api/v10/guilds/{GUILD}/members/"))
+        .map(str::to_string);
     let (status, response) = match (method.as_str(), path.as_str()) {
+        _ if inner.refuse_token && !path.starts_with("/api/v10/gateway") => (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "401: Unauthorized", "code": 0}),
+        ),
+        ("GET", _)
+            if member
+                .as_ref()
+                .is_some_and(|u| inner.members.contains_key(u)) =>
+        {
+            let user = member.unwrap_or_default();
+            (
+                StatusCode::OK,
+                json!({"user": FakeDiscord::user(&user), "roles": inner.members[&user].clone(),
+                       "joined_at": "2024-01-01T00:00:00Z", "deaf": false, "mute": false,
+                       "flags": 0}),
+            )
+        }
         ("GET", "/api/v10/gateway") | ("GET", "/api/v10/gateway/bot") => (
             StatusCode::OK,
             json!({"url": format!("{}/gw", base.replace("http://", "ws://")), "shards": 1,
@@ -407,6 +444,15 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
                 let Some(Ok(WsMessage::Text(text))) = incoming else { return };
                 let frame: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                 match frame["op"].as_u64() {
+                    Some(2) | Some(6) if shared.inner.lock().unwrap().refuse_token => {
+                        // What Discord does with a bad token: close 4004, "Authentication failed".
+                        let close = axum::extract::ws::CloseFrame {
+                            code: 4004,
+                            reason: "Authentication failed.".into(),
+                        };
+                        let _ = socket.send(WsMessage::Close(Some(close))).await;
+                        return;
+                    }
                     Some(2) | Some(6) => {
                         seq += 1;
                         let ready = json!({"op": 0, "s": seq, "t": "READY", "d": {

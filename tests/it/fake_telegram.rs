@@ -117,6 +117,15 @@ impl FakeTelegram {
         )
     }
 
+    /// A message in a forum topic `thread` of the supergroup `group`.
+    pub fn say_in_topic(&self, user: i64, group: i64, thread: i64, text: &str) -> i64 {
+        self.message(
+            user,
+            json!({"id": group, "type": "supergroup", "title": "Staff", "is_forum": true}),
+            json!({ "text": text, "message_thread_id": thread, "is_topic_message": true }),
+        )
+    }
+
     /// A document from `user`, served back by the fake's file endpoint.
     pub fn send_document(&self, user: i64, bytes: &[u8], name: &str, mime: &str) -> i64 {
         let file_id = format!("file-{}", self.shared.inner.lock().unwrap().files.len() + 1);

@@ -2,9 +2,7 @@
 //! things (property tests: arbitrary text through the normaliser, the matcher and the engine;
 //! arbitrary YAML through the loader; arbitrary lines through `chat --jsonl`).
 
-use alumni_bot::core::limits::Limits;
 use alumni_bot::core::{Content, Engine, Inbound, MemoryStore, Reply, Sender};
-use alumni_bot::privacy::Pseudonymizer;
 use alumni_bot::store::Store;
 use proptest::prelude::*;
 
@@ -16,32 +14,6 @@ fn text(replies: &[Reply]) -> String {
         .map(|r| r.text.as_str())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-#[tokio::test]
-async fn a_flood_gets_one_polite_slow_down_then_silence() {
-    let (kb, matcher) = shipped();
-    let e = Engine::new(
-        kb,
-        matcher,
-        MemoryStore::default(),
-        Pseudonymizer::from_secret("t"),
-    )
-    .with_limits(Limits {
-        messages_per_minute: 30,
-        burst: 5,
-        max_open_tickets: 3,
-    });
-    for _ in 0..5 {
-        assert!(!say(&e, "spammer", "hello").await.is_empty());
-    }
-    let slow = say(&e, "spammer", "hello").await;
-    assert!(text(&slow).contains("faster than I can read"), "{slow:?}");
-    assert!(say(&e, "spammer", "hello").await.is_empty(), "then quiet");
-    assert!(
-        !say(&e, "someone else", "hello").await.is_empty(),
-        "per user"
-    );
 }
 
 #[tokio::test]

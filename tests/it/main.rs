@@ -12,6 +12,7 @@ mod flows;
 mod hardening;
 mod helpers;
 mod matching;
+mod platforms;
 mod staff;
 mod telegram;
 mod tickets;

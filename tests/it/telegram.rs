@@ -30,6 +30,14 @@ impl Bot {
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut config::Telegram)) -> Self {
+        Self::start_limited(None, configure).await
+    }
+
+    /// A bot whose engine has `limits` (the tests' engine has no rate limit otherwise).
+    pub async fn start_limited(
+        limits: Option<alumni_bot::core::limits::Limits>,
+        configure: impl FnOnce(&mut config::Telegram),
+    ) -> Self {
         let fake = FakeTelegram::start().await;
         let dir = tempfile::tempdir().unwrap();
         let mut settings = config::Telegram {
@@ -45,7 +53,11 @@ impl Bot {
         };
         let db = dir.path().join("bot.db");
         let store = Store::open(&db).await.unwrap().with_staff_places(places);
-        let engine = Arc::new(engine_with(store.clone()));
+        let mut engine = engine_with(store.clone());
+        if let Some(limits) = limits {
+            engine = engine.with_limits(limits);
+        }
+        let engine = Arc::new(engine);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             alumni_bot::telegram::run(engine, &settings, async {

@@ -323,4 +323,24 @@ pub(super) const ZH: &[(&str, &str)] = &[
         "only photos (JPEG, PNG, WebP) and PDF files are accepted",
         "只接受相片（JPEG、PNG、WebP）及 PDF 檔案",
     ),
+    (
+        "Sorry, I couldn't fetch that file. Please send it again.",
+        "對不起，我未能取得那個檔案。請再傳送一次。",
+    ),
+    (
+        "I've sent you a direct message: let's continue there, where your details stay private.",
+        "我已傳送私人訊息給你：我們在那裏繼續，你的資料會保密。",
+    ),
+    (
+        "I've sent you a direct message to write your request there, where your details stay private.",
+        "我已傳送私人訊息給你，請在那裏填寫你的申請，你的資料會保密。",
+    ),
+    (
+        "I've sent your requests to you in a direct message.",
+        "我已在私人訊息中把你的申請傳送給你。",
+    ),
+    (
+        "I can't send you a direct message. Please allow direct messages from server members, then try again.",
+        "我無法傳送私人訊息給你。請允許伺服器成員傳送私人訊息給你，然後再試一次。",
+    ),
 ];

@@ -1,0 +1,235 @@
+//! What the one platform runner guarantees every platform, tried through the real clients
+//! against the fake servers: floods cut off on arrival, blocked users unanswered, staff answered
+//! where they act, a platform that cannot start stopping `serve` with its cause.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alumni_bot::config;
+use alumni_bot::core::limits::Limits;
+use alumni_bot::core::{NewTicket, Sender, TicketStore};
+use alumni_bot::store::Store;
+use serde_json::json;
+
+use crate::fake_discord::{self, FakeDiscord};
+use crate::fake_telegram::{FakeTelegram, TOKEN, text_of};
+use crate::helpers::engine_with;
+
+fn ticket(platform: &str, user: &str, origin: &str) -> NewTicket {
+    NewTicket {
+        category: "general".into(),
+        from: Sender::private(platform, user),
+        origin: origin.into(),
+        fields: [("description".to_string(), "alias broken".to_string())].into(),
+        transcript: vec![],
+        attachments: vec![],
+        max_open: None,
+        lang: Default::default(),
+    }
+}
+
+/// 40 messages at once from one user: the burst is answered, one "slow down" follows, and
+/// nothing else, then or later (the rest was dropped on arrival, not queued behind Telegram's
+/// per-chat pace until the allowance came back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_cut_off_on_arrival() {
+    let limits = Limits {
+        messages_per_minute: 30,
+        burst: 3,
+        max_open_tickets: 3,
+    };
+    let bot = crate::telegram::Bot::start_limited(Some(limits), |_| {}).await;
+    for _ in 0..40 {
+        bot.fake.say(7101, "how do I reset my password");
+    }
+    let mut texts = Vec::new();
+    for _ in 0..4 {
+        texts.push(text_of(&bot.fake.next_message().await));
+    }
+    // Telegram's pace for one chat is a message a second: six seconds would let the allowance
+    // refill three times over, had the flood been queued.
+    bot.fake.no_message_within(Duration::from_secs(6)).await;
+    let answers = texts
+        .iter()
+        .filter(|t| t.contains("Forgot password"))
+        .count();
+    let warnings = texts
+        .iter()
+        .filter(|t| t.contains("faster than I can read"))
+        .count();
+    assert_eq!((answers, warnings), (3, 1), "{texts:#?}");
+    bot.shutdown().await;
+}
+
+/// A blocked user gets no reply at all, not even the "slow down" of a flood.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_user_who_floods_hears_nothing() {
+    let limits = Limits {
+        messages_per_minute: 30,
+        burst: 2,
+        max_open_tickets: 3,
+    };
+    let bot = crate::telegram::Bot::start_limited(Some(limits), |_| {}).await;
+    bot.store
+        .set_blocked("telegram", "7102", true, "cli", "abuse")
+        .await
+        .unwrap();
+    let mut last = 0;
+    for _ in 0..10 {
+        last = bot.fake.say(7102, "hello?");
+    }
+    bot.fake.wait_delivered(last).await;
+    bot.fake.no_message_within(Duration::from_secs(2)).await;
+    bot.shutdown().await;
+}
+
+/// In a forum staff group, the confirmation of a staff command goes to the ticket's topic where
+/// it was typed, not to General.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_command_in_a_forum_topic_is_answered_in_that_topic() {
+    const STAFF_GROUP: i64 = -100_777;
+    let bot = crate::telegram::Bot::start_with(|s| {
+        s.staff_chat = Some(STAFF_GROUP);
+        s.staff_ids = vec![9100];
+        s.staff_topics = true;
+    })
+    .await;
+    let reference = bot
+        .store
+        .create_ticket(ticket("telegram", "7103", "o-topic"))
+        .await
+        .unwrap();
+    // The announcement, in the ticket's topic (the fake makes topic 77).
+    let notice = bot.fake.next_message().await;
+    assert_eq!(notice["message_thread_id"], 77, "{notice:#}");
+    bot.fake
+        .say_in_topic(9100, STAFF_GROUP, 77, &format!("/claim {reference}"));
+    let confirmation = bot.fake.next_message().await;
+    assert!(
+        text_of(&confirmation).contains("claim done"),
+        "{confirmation:#}"
+    );
+    assert_eq!(confirmation["chat_id"], STAFF_GROUP);
+    assert_eq!(confirmation["message_thread_id"], 77, "{confirmation:#}");
+    bot.shutdown().await;
+}
+
+/// `serve` with a Telegram webhook whose address is taken logs the cause and exits non-zero,
+/// instead of waiting, deaf, for SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exits_with_the_cause_when_a_platform_cannot_start() {
+    let fake = FakeTelegram::start().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, log) = crate::helpers::spawn_serve(
+        dir.path(),
+        &[
+            ("ALUMNI_BOT_TELEGRAM_TOKEN", TOKEN),
+            ("ALUMNI_BOT_TELEGRAM_API_URL", &fake.url),
+            (
+                "ALUMNI_BOT_TELEGRAM_WEBHOOK_URL",
+                "https://bot.example.org/telegram",
+            ),
+            ("ALUMNI_BOT_TELEGRAM_WEBHOOK_LISTEN", &address),
+        ],
+    );
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("serve exits by itself")
+        .unwrap();
+    assert!(!status.success(), "{status:?}");
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("cannot listen on"), "{logs}");
+    drop(taken);
+}
+
+/// A Discord token the gateway refuses ends `discord::run` with the cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_discord_token_ends_the_platform_with_the_cause() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse_token();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    let engine = Arc::new(engine_with(store));
+    let settings = config::Discord {
+        token: Some(config::Secret::new(fake_discord::TOKEN)),
+        api_url: Some(fake.url.clone()),
+        ..Default::default()
+    };
+    let ran = tokio::time::timeout(
+        Duration::from_secs(20),
+        alumni_bot::discord::run(engine, &settings, std::future::pending()),
+    )
+    .await
+    .expect("the platform stops by itself");
+    let error = format!("{:#}", ran.expect_err("a refused token is an error"));
+    assert!(error.to_lowercase().contains("authentication"), "{error}");
+}
+
+/// A member with the staff role acts from a DM, where Discord sends no member: the roles are
+/// fetched from the guild.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_staff_act_from_a_dm() {
+    const STAFF_ROLE: &str = "660";
+    let bot = crate::discord::Bot::start_with(|s| {
+        s.staff_role = Some(STAFF_ROLE.parse().unwrap());
+    })
+    .await;
+    let reference = bot
+        .store
+        .create_ticket(ticket("discord", "8400", "o-dm"))
+        .await
+        .unwrap();
+    bot.fake.member("9001", &[STAFF_ROLE]);
+    bot.fake
+        .say("9001", None, &format!("/claim {reference}"), json!([]));
+    let confirmation = bot.fake.next_message().await;
+    assert_eq!(confirmation["channel_id"], fake_discord::dm_channel("9001"));
+    assert!(
+        fake_discord::content(&confirmation).contains("claim done"),
+        "{confirmation:#}"
+    );
+    // Someone without the role is still refused.
+    bot.fake.member("9002", &[]);
+    bot.fake
+        .say("9002", None, &format!("/resolve {reference} x"), json!([]));
+    let refused = bot.fake.next_message().await;
+    assert!(
+        fake_discord::content(&refused).contains("only alumni office staff"),
+        "{refused:#}"
+    );
+    bot.shutdown().await;
+}
+
+/// Channel talk not meant for the bot leaves no trace in the database; what is meant for it is
+/// recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_channel_talk_not_for_the_bot_writes_nothing() {
+    let bot = crate::discord::Bot::start().await;
+    for i in 0..5 {
+        bot.fake.say(
+            "8500",
+            Some(fake_discord::CHANNEL),
+            &format!("just chatting {i}"),
+            json!([]),
+        );
+    }
+    bot.fake.say(
+        "8500",
+        Some(fake_discord::CHANNEL),
+        &format!("<@{}> how do I set up forwarding", fake_discord::BOT_ID),
+        json!([]),
+    );
+    let reply = bot.fake.next_message().await;
+    assert!(
+        fake_discord::content(&reply).contains("Forwarding"),
+        "{reply:#}"
+    );
+    let (taken,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM processed_updates")
+        .fetch_one(bot.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(taken, 1, "only the message for the bot is recorded");
+    bot.shutdown().await;
+}
