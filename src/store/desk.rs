@@ -6,9 +6,9 @@ use anyhow::Context;
 use sqlx::{Sqlite, Transaction};
 
 use super::tickets::attachment_path;
-use super::{Store, now, timestamp};
+use super::{Store, new_revision, now, timestamp};
 use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
-use crate::core::{Reply, StoredFile};
+use crate::core::{Conversation, Reply, Sender, StoredFile};
 use crate::lang::Lang;
 
 /// How long after its last change a failed delivery is tried again: doubling from 2 s, at most
@@ -312,28 +312,41 @@ impl Store {
     }
 
     /// Adds the user's words or file to their live ticket and relays them to staff. `false` if
-    /// the ticket is not theirs or not live.
+    /// the ticket is not theirs or not live. Once per conversation state: the same addition from
+    /// the same stored conversation (a retry after the conversation failed to save) finds the
+    /// first one and writes nothing.
     pub(super) async fn add(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some((id,)) = sqlx::query_as::<_, (i64,)>(
-            "SELECT id FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?
-             AND status IN ('open', 'claimed', 'awaiting_user')",
+        let Some((id, status)) = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, status FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?",
         )
         .bind(reference)
-        .bind(platform)
-        .bind(user)
+        .bind(&from.platform)
+        .bind(&from.user)
         .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(false);
         };
+        let revision = Self::conversation_revision(&mut tx, &from.conversation_key()).await?;
+        let origin = addition_origin(&from.conversation_key(), &revision, id, text, file);
+        let earlier: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM ticket_events WHERE origin = ?")
+                .bind(&origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if earlier.is_some() {
+            return Ok(true);
+        }
+        if !crate::core::ticket::is_live(&status) {
+            return Ok(false);
+        }
         let at = now();
         if let Some(text) = text {
             let (seq,): (i64,) = sqlx::query_as(
@@ -352,10 +365,11 @@ impl Store {
         if let Some(file) = file {
             self.insert_attachment(&mut tx, id, file, &at).await?;
         }
-        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, 'user', 'user_info', ?)")
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail, origin) VALUES (?, ?, 'user', 'user_info', ?, ?)")
             .bind(id)
             .bind(&at)
             .bind(text.unwrap_or("(a file)"))
+            .bind(&origin)
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE tickets SET updated_at = ? WHERE id = ?")
@@ -369,6 +383,44 @@ impl Store {
         self.tell_staff(&mut tx, &notice, &files, id).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The revision of the stored conversation `key`, inside `tx`. A conversation without one
+    /// (saved before revisions, or never saved: the engine starts from a fresh one) is given one
+    /// now, as a fresh conversation when there is no row, so that a retry loads the same state
+    /// and finds the same revision.
+    async fn conversation_revision(
+        tx: &mut Transaction<'_, Sqlite>,
+        key: &str,
+    ) -> anyhow::Result<String> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT revision FROM conversations WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let revision = match row {
+            Some((Some(revision),)) => return Ok(revision),
+            Some((None,)) => new_revision(),
+            None => {
+                let revision = new_revision();
+                sqlx::query(
+                    "INSERT INTO conversations (key, state, updated_at, revision) VALUES (?, ?, ?, ?)",
+                )
+                .bind(key)
+                .bind(serde_json::to_string(&Conversation::default())?)
+                .bind(now())
+                .bind(&revision)
+                .execute(&mut **tx)
+                .await?;
+                return Ok(revision);
+            }
+        };
+        sqlx::query("UPDATE conversations SET revision = ? WHERE key = ?")
+            .bind(&revision)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(revision)
     }
 
     /// The user withdraws their live ticket: closed, staff told. `false` if not theirs or done.
@@ -404,6 +456,30 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// What makes an addition one: the conversation state it came from, the ticket and what was
+/// added; a hash, so the column holds no ids or words.
+fn addition_origin(
+    conversation: &str,
+    revision: &str,
+    ticket: i64,
+    text: Option<&str>,
+    file: Option<&StoredFile>,
+) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        conversation,
+        revision,
+        &ticket.to_string(),
+        text.unwrap_or(""),
+        file.map_or("", |f| f.hash.as_str()),
+    ] {
+        // Length-prefixed: no two different tuples hash the same bytes.
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 impl TicketDesk for Store {

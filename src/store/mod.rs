@@ -21,6 +21,13 @@ pub(crate) fn now() -> String {
     timestamp(chrono::Utc::now())
 }
 
+/// A fresh random revision for a saved conversation (see `migrations/0008_addition_origin.sql`).
+pub(crate) fn new_revision() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -109,12 +116,14 @@ impl ConversationStore for Store {
     async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
         let json = serde_json::to_string(conversation)?;
         sqlx::query(
-            "INSERT INTO conversations (key, state, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            "INSERT INTO conversations (key, state, updated_at, revision) VALUES (?, ?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+                                            revision = excluded.revision",
         )
         .bind(key)
         .bind(json)
         .bind(chrono::Utc::now().to_rfc3339())
+        .bind(new_revision())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -303,12 +303,11 @@ impl TicketStore for Store {
     async fn add_to_ticket(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &crate::core::Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
-        self.add(reference, platform, user, text, file).await
+        self.add(reference, from, text, file).await
     }
 
     async fn withdraw_ticket(

@@ -13,5 +13,6 @@ mod hardening;
 mod helpers;
 mod matching;
 mod staff;
+mod store;
 mod telegram;
 mod tickets;

@@ -450,7 +450,7 @@ async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
     assert_eq!(topics.len(), 1);
     assert_eq!(topics[0].body["name"], format!("Ticket {reference}"));
     bot.store
-        .add_to_ticket(&reference, "telegram", "8200", Some("more details"), None)
+        .add_to_ticket(&reference, &from, Some("more details"), None)
         .await
         .unwrap();
     let added = next_to(&bot, STAFF_GROUP).await;
