@@ -245,8 +245,17 @@ impl Store {
 
     /// Deletes the files of attachments whose ticket was resolved or closed more than `days`
     /// ago (a file shared with a live ticket stays); rows stay, marked purged; audited.
+    ///
+    /// The rows are marked in one transaction and the files deleted after its commit: a purge
+    /// that fails to commit deletes nothing (no row ever points at a deleted file), and no file
+    /// IO happens under the write lock. A file is deleted only if, after the commit, no row that
+    /// is not purged uses it (a new ticket may have taken the same file meanwhile); files an
+    /// earlier purge left behind (it stopped between its commit and the deletions) go too. A
+    /// file stored again within `days` (a user sending the same copy in a flow that has not
+    /// filed yet: `store_file` touches it) stays: nothing but its time says a flow holds it.
     pub async fn purge(&self, days: u32, actor: &str) -> anyhow::Result<PurgeReport> {
-        let cutoff = timestamp(chrono::Utc::now() - chrono::Duration::days(i64::from(days)));
+        let cutoff_at = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        let cutoff = timestamp(cutoff_at);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
@@ -255,28 +264,13 @@ impl Store {
         .bind(&cutoff)
         .fetch_all(&mut *tx)
         .await?;
-        let mut report = PurgeReport::default();
         let at = now();
-        for (id, hash) in &rows {
+        for (id, _) in &rows {
             sqlx::query("UPDATE ticket_attachments SET purged_at = ? WHERE id = ?")
                 .bind(&at)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            report.attachments += 1;
-            let (still_needed,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM ticket_attachments WHERE hash = ? AND purged_at IS NULL",
-            )
-            .bind(hash)
-            .fetch_one(&mut *tx)
-            .await?;
-            if still_needed == 0 {
-                match std::fs::remove_file(attachment_path(&self.files, hash)) {
-                    Ok(()) => report.files_deleted += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).context("deleting an attachment file"),
-                }
-            }
         }
         Self::audit_in(
             &mut tx,
@@ -284,13 +278,40 @@ impl Store {
             "purge",
             None,
             &format!(
-                "older than {days} days: {} attachments, {} files deleted",
-                report.attachments, report.files_deleted
+                "older than {days} days: {} attachments purged, their files deleted unless still used",
+                rows.len()
             ),
             true,
         )
         .await?;
         tx.commit().await?;
+
+        let mut report = PurgeReport {
+            attachments: rows.len() as u64,
+            files_deleted: 0,
+        };
+        let unused: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT hash FROM ticket_attachments WHERE purged_at IS NOT NULL
+             AND hash NOT IN (SELECT hash FROM ticket_attachments WHERE purged_at IS NULL)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (hash,) in unused {
+            let path = attachment_path(&self.files, &hash);
+            let stored_at = match tokio::fs::metadata(&path).await {
+                Ok(meta) => meta.modified().context("an attachment file's time")?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).context("reading an attachment file"),
+            };
+            if chrono::DateTime::<chrono::Utc>::from(stored_at) >= cutoff_at {
+                continue;
+            }
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => report.files_deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context("deleting an attachment file"),
+            }
+        }
         Ok(report)
     }
 

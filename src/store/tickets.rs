@@ -149,11 +149,18 @@ pub(super) fn attachment_path(files: &Path, hash: &str) -> PathBuf {
 }
 
 /// Writes the content under its hash (once; a second copy of the same file is the same file),
-/// durably, via a temporary file and a rename. Blocking: call it off the async runtime.
+/// durably, via a temporary file and a rename. A file already there is touched: its time says
+/// it was sent recently, so a purge leaves it to the flow that holds it. Blocking: call it off
+/// the async runtime.
 fn put_file(files: &Path, bytes: &[u8]) -> anyhow::Result<String> {
     let hash = blake3::hash(bytes).to_hex().to_string();
     let path = attachment_path(files, &hash);
     if path.exists() {
+        std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .context("touching an attachment file")?;
         return Ok(hash);
     }
     let dir = path.parent().expect("a hash path has a parent");

@@ -104,3 +104,116 @@ async fn an_addition_without_a_stored_conversation_is_added_once_too() {
         Conversation::default()
     );
 }
+
+/// A resolved ticket with a file, resolved long ago: what purge works on. Returns the file.
+async fn long_resolved_ticket_with_a_file(store: &Store, user: &str) -> std::path::PathBuf {
+    let file = store
+        .store_file(
+            alumni_bot::core::Attachment::parse(format!("%PDF-1.4 {user}").into_bytes()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let path = store.attachment_path(&file.hash);
+    let reference = store
+        .create_ticket(NewTicket {
+            category: "correct_records".into(),
+            from: Sender::private("console", user),
+            origin: format!("o-{user}"),
+            fields: Default::default(),
+            transcript: vec![],
+            attachments: vec![file],
+            max_open: None,
+            lang: Default::default(),
+        })
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE tickets SET status = 'resolved', updated_at = '2020-01-01T00:00:00.000Z' WHERE reference = ?",
+    )
+    .bind(&reference)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // Sent before the ticket was resolved.
+    set_old(&path);
+    path
+}
+
+/// Sets a file's time 200 days back.
+fn set_old(path: &std::path::Path) {
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(200 * 86_400);
+    std::fs::File::options()
+        .append(true)
+        .open(path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+}
+
+/// The purge's transaction fails at its end (here: the audit log refuses it): nothing is
+/// marked purged, so no file may be gone. Files are deleted only after the commit.
+#[tokio::test]
+async fn a_purge_that_does_not_commit_deletes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let path = long_resolved_ticket_with_a_file(&store, "u1").await;
+    sqlx::query(
+        "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_log WHEN NEW.action = 'purge'
+         BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+
+    assert!(store.purge(90, "test").await.is_err());
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM ticket_attachments WHERE purged_at IS NULL"
+        )
+        .await,
+        1,
+        "rolled back"
+    );
+    assert!(path.exists(), "a row that is not purged keeps its file");
+
+    sqlx::query("DROP TRIGGER audit_broken")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let report = store.purge(90, "test").await.unwrap();
+    assert_eq!((report.attachments, report.files_deleted), (1, 1));
+    assert!(!path.exists());
+}
+
+/// A file purged with its old ticket's rows but sent again since (a new flow holds it, no
+/// ticket yet) stays; a file of purged rows that a purge left behind goes at the next one.
+#[tokio::test]
+async fn a_purge_keeps_a_file_sent_again_and_sweeps_one_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let path = long_resolved_ticket_with_a_file(&store, "u2").await;
+    let bytes = std::fs::read(&path).unwrap();
+    // Left behind: the rows are marked purged, the file was never deleted; it is old.
+    sqlx::query("UPDATE ticket_attachments SET purged_at = '2020-06-01T00:00:00.000Z'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    set_old(&path);
+    assert_eq!(store.purge(90, "test").await.unwrap().files_deleted, 1);
+    assert!(!path.exists());
+
+    // The same copy sent again in a flow: stored, not yet a ticket's.
+    store
+        .store_file(alumni_bot::core::Attachment::parse(bytes.clone()).unwrap())
+        .await
+        .unwrap();
+    set_old(&path);
+    // ...and once more, the way a user resends it: touched, not rewritten.
+    store
+        .store_file(alumni_bot::core::Attachment::parse(bytes).unwrap())
+        .await
+        .unwrap();
+    store.purge(90, "test").await.unwrap();
+    assert!(path.exists(), "a file a flow may hold stays");
+}
