@@ -17,6 +17,15 @@ fn backoff_seconds(attempts: i64) -> i64 {
     (2_i64 << attempts.clamp(0, 8)).min(300)
 }
 
+/// How long a claim on a staff thread being made holds before another delivery may take it
+/// over (the claimer died between its claim and the thread).
+const STALE_CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Another delivery is making the ticket's staff thread: try again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the ticket's staff thread is being created; retry later")]
+pub struct ThreadPending;
+
 /// A message the bot owes, due for delivery.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -135,6 +144,12 @@ impl Store {
 
     /// The staff thread (forum topic, Discord thread) of a ticket on a platform: the one made
     /// before, or a new one from `create` (its id), remembered for the ticket's next messages.
+    ///
+    /// One thread per ticket, even with deliveries in several tasks or processes: the caller
+    /// first claims the ticket's row (an insert, which only one can make); only the claimer
+    /// calls `create`, and the others get [`ThreadPending`] (the outbox retries them). A failed
+    /// `create` removes the claim; a claim older than [`STALE_CLAIM`] (its process died) is
+    /// taken over.
     pub async fn thread_for<Fut>(
         &self,
         ticket_id: i64,
@@ -144,24 +159,71 @@ impl Store {
     where
         Fut: std::future::Future<Output = anyhow::Result<i64>>,
     {
+        if let Some(thread) = self.stored_thread(ticket_id, platform).await? {
+            return Ok(thread);
+        }
+        let claimed_at = now();
+        let stale = timestamp(chrono::Utc::now() - STALE_CLAIM);
+        let claimed = sqlx::query(
+            "INSERT INTO ticket_threads (ticket_id, platform, thread, claimed_at) VALUES (?, ?, '', ?)
+             ON CONFLICT (ticket_id, platform) DO UPDATE SET claimed_at = excluded.claimed_at
+             WHERE ticket_threads.thread = '' AND ticket_threads.claimed_at < ?",
+        )
+        .bind(ticket_id)
+        .bind(platform)
+        .bind(&claimed_at)
+        .bind(&stale)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            return match self.stored_thread(ticket_id, platform).await? {
+                Some(thread) => Ok(thread),
+                None => Err(ThreadPending.into()),
+            };
+        }
+        let thread = match create().await {
+            Ok(thread) => thread,
+            Err(e) => {
+                sqlx::query(
+                    "DELETE FROM ticket_threads
+                     WHERE ticket_id = ? AND platform = ? AND thread = '' AND claimed_at = ?",
+                )
+                .bind(ticket_id)
+                .bind(platform)
+                .bind(&claimed_at)
+                .execute(&self.pool)
+                .await?;
+                return Err(e);
+            }
+        };
+        sqlx::query(
+            "UPDATE ticket_threads SET thread = ?, claimed_at = NULL
+             WHERE ticket_id = ? AND platform = ? AND thread = ''",
+        )
+        .bind(thread.to_string())
+        .bind(ticket_id)
+        .bind(platform)
+        .execute(&self.pool)
+        .await?;
+        // Ours, or (our claim was taken over as stale) the one made first: one for everyone.
+        self.stored_thread(ticket_id, platform)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the staff thread's claim vanished"))
+    }
+
+    /// The thread made for the ticket on the platform, if made (not just claimed).
+    async fn stored_thread(&self, ticket_id: i64, platform: &str) -> anyhow::Result<Option<i64>> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ?",
+            "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ? AND thread <> ''",
         )
         .bind(ticket_id)
         .bind(platform)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some((thread,)) = row {
-            return thread.parse().context("a stored thread id");
-        }
-        let thread = create().await?;
-        sqlx::query("INSERT INTO ticket_threads (ticket_id, platform, thread) VALUES (?, ?, ?)")
-            .bind(ticket_id)
-            .bind(platform)
-            .bind(thread.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(thread)
+        row.map(|(thread,)| thread.parse().context("a stored thread id"))
+            .transpose()
     }
 
     pub async fn delivered(&self, id: i64) -> anyhow::Result<()> {

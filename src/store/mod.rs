@@ -35,7 +35,7 @@ mod desk;
 mod tickets;
 mod users;
 
-pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT};
+pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
 pub use tickets::{
     AttachmentInfo, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry, files_dir_for,
 };

@@ -217,3 +217,58 @@ async fn a_purge_keeps_a_file_sent_again_and_sweeps_one_left_behind() {
     store.purge(90, "test").await.unwrap();
     assert!(path.exists(), "a file a flow may hold stays");
 }
+
+/// Two deliveries for one ticket at once, from two processes (two handles on one file): one
+/// staff thread is made; the other delivery is told to retry, then finds it. A failed creation
+/// leaves no claim behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_staff_thread_per_ticket_under_concurrent_deliveries() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let one = store(&dir).await;
+    let two = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    file_ticket(&one, &Sender::private("telegram", "4300"), "o-thread").await;
+    let (ticket,): (i64,) = sqlx::query_as("SELECT id FROM tickets")
+        .fetch_one(one.pool())
+        .await
+        .unwrap();
+    let calls = AtomicUsize::new(0);
+    let create = || async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        Ok(77)
+    };
+    let (a, b) = tokio::join!(
+        one.thread_for(ticket, "telegram", create),
+        two.thread_for(ticket, "telegram", create)
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one thread made: {a:?} {b:?}"
+    );
+    let made: Vec<i64> = [&a, &b]
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(
+        made,
+        vec![77],
+        "one made it, the other is told to retry: {a:?} {b:?}"
+    );
+    assert_eq!(
+        two.thread_for(ticket, "telegram", create).await.unwrap(),
+        77
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A creation that fails leaves no claim: the next delivery makes the thread.
+    let failed = one
+        .thread_for(ticket, "discord", || async {
+            anyhow::bail!("502 Bad Gateway")
+        })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(two.thread_for(ticket, "discord", create).await.unwrap(), 77);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
