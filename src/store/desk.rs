@@ -11,11 +11,16 @@ use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
 use crate::core::{Conversation, Reply, Sender, StoredFile};
 use crate::lang::Lang;
 
-/// How long after its last change a failed delivery is tried again: doubling from 2 s, at most
+/// How long after its last change a failed delivery is tried again: doubling from 4 s, at most
 /// 5 minutes.
 fn backoff_seconds(attempts: i64) -> i64 {
     (2_i64 << attempts.clamp(0, 8)).min(300)
 }
+
+/// Attempts after which an undelivered message is dead. With [`backoff_seconds`] the waits
+/// are 4 s, 8 s, … 256 s, then 5 minutes each: the last attempt comes about 68 minutes after
+/// the first, past a platform's passing outage; a user who blocked the bot is no outage.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 20;
 
 /// How long a claim on a staff thread being made holds before another delivery may take it
 /// over (the claimer died between its claim and the thread).
@@ -114,7 +119,8 @@ impl Store {
                     (SELECT a.media_type FROM ticket_attachments a WHERE a.hash = o.attachment_hash LIMIT 1) AS media_type,
                     o.ticket_id, (SELECT t.reference FROM tickets t WHERE t.id = o.ticket_id) AS reference
              FROM outbox o
-             WHERE o.platform = ? AND o.delivered_at IS NULL AND o.next_attempt_at <= ?
+             WHERE o.platform = ? AND o.delivered_at IS NULL AND o.dead_at IS NULL
+                   AND o.next_attempt_at <= ?
              ORDER BY o.id LIMIT ?",
         )
         .bind(platform)
@@ -235,30 +241,57 @@ impl Store {
         Ok(())
     }
 
-    /// A failed delivery: tried again later, with backoff. The error is kept for operators
-    /// (it carries no message text).
+    /// A failed delivery: tried again later, with backoff; after [`MAX_DELIVERY_ATTEMPTS`],
+    /// dead, and a message to a user is told to staff in the same transaction. The error is
+    /// kept for operators (it carries no message text).
     pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<()> {
-        let (attempts,): (i64,) =
-            sqlx::query_as("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? RETURNING attempts")
-                .bind(error)
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (attempts, chat, ticket): (i64, String, Option<i64>) = sqlx::query_as(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?
+             RETURNING attempts, chat, ticket_id",
+        )
+        .bind(error)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if attempts < MAX_DELIVERY_ATTEMPTS {
+            let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
+            sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
+                .bind(timestamp(next))
                 .bind(id)
-                .fetch_one(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-        let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
-        sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
-            .bind(timestamp(next))
+            tx.commit().await?;
+            return Ok(());
+        }
+        sqlx::query("UPDATE outbox SET dead_at = ? WHERE id = ?")
+            .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tracing::warn!(id, attempts, "outbox message dead: no more attempts");
+        if chat != STAFF_CHAT
+            && let Some(ticket) = ticket
+        {
+            let (reference,): (String,) =
+                sqlx::query_as("SELECT reference FROM tickets WHERE id = ?")
+                    .bind(ticket)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let notice = staff::undelivered_notice(&reference, attempts);
+            self.tell_staff(&mut tx, &notice, &[], ticket).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Messages not delivered yet, for `tickets outbox` and tests.
+    /// Messages not delivered yet and still tried, for tests.
     pub async fn pending_outbox(
         &self,
     ) -> anyhow::Result<Vec<(String, String, i64, Option<String>)>> {
         Ok(sqlx::query_as(
-            "SELECT platform, chat, attempts, last_error FROM outbox WHERE delivered_at IS NULL ORDER BY id",
+            "SELECT platform, chat, attempts, last_error FROM outbox
+             WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)

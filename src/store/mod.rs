@@ -35,9 +35,10 @@ mod desk;
 mod tickets;
 mod users;
 
-pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
+pub use desk::{MAX_DELIVERY_ATTEMPTS, OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
 pub use tickets::{
-    AttachmentInfo, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry, files_dir_for,
+    AttachmentInfo, OwedMessage, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry,
+    files_dir_for,
 };
 
 #[derive(Clone)]

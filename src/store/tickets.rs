@@ -32,6 +32,23 @@ pub struct TicketDetail {
     pub attachment_files: Vec<AttachmentInfo>,
     pub transcript: Vec<TranscriptEntry>,
     pub events: Vec<TicketEvent>,
+    /// The messages the bot owes about the ticket, oldest first.
+    pub messages: Vec<OwedMessage>,
+}
+
+/// A message the bot owes about a ticket (its text stays in the outbox), and how it went.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwedMessage {
+    /// `user` or `staff`.
+    pub to: String,
+    pub platform: String,
+    /// `delivered`, `pending` (still tried) or `dead` (no more attempts).
+    pub state: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    pub created_at: String,
+    /// When it was delivered or given up.
+    pub done_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -133,6 +150,16 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
+        let messages = sqlx::query_as(
+            "SELECT CASE WHEN chat = 'staff' THEN 'staff' ELSE 'user' END AS \"to\", platform,
+                    CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+                         WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END AS state,
+                    attempts, created_at, COALESCE(delivered_at, dead_at) AS done_at
+             FROM outbox WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(Some(TicketDetail {
             summary: summary_from_row(&row)?,
             platform_user: row.try_get("platform_user")?,
@@ -140,6 +167,7 @@ impl Store {
             attachment_files,
             transcript,
             events,
+            messages,
         }))
     }
 }

@@ -272,3 +272,94 @@ async fn one_staff_thread_per_ticket_under_concurrent_deliveries() {
     assert_eq!(two.thread_for(ticket, "discord", create).await.unwrap(), 77);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+/// A staff reply the user's platform keeps refusing: after the last attempt it is dead (never
+/// tried again), `tickets show` says so, and staff are told to reach the user another way.
+#[tokio::test]
+async fn a_message_undelivered_after_the_last_attempt_is_dead_and_staff_are_told() {
+    use alumni_bot::store::MAX_DELIVERY_ATTEMPTS;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let reference = file_ticket(&store, &Sender::private("telegram", "4400"), "o-dead").await;
+    alumni_bot::core::staff::act(
+        &store,
+        "test",
+        true,
+        &reference,
+        alumni_bot::core::staff::Action::Reply("We fixed it.".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let (reply,): (i64,) = sqlx::query_as("SELECT id FROM outbox WHERE chat <> 'staff'")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let staff_notices: &'static str = "SELECT COUNT(*) FROM outbox WHERE chat = 'staff'";
+    let before = count(&store, staff_notices).await;
+
+    for _ in 1..MAX_DELIVERY_ATTEMPTS {
+        store
+            .delivery_failed(reply, "Forbidden: bot was blocked")
+            .await
+            .unwrap();
+    }
+    let pending = store.pending_outbox().await.unwrap();
+    assert!(
+        pending.iter().any(|p| p.0 == "telegram" && p.1 == "4400"),
+        "still tried: {pending:?}"
+    );
+    assert_eq!(count(&store, staff_notices).await, before);
+
+    store
+        .delivery_failed(reply, "Forbidden: bot was blocked")
+        .await
+        .unwrap();
+    let pending = store.pending_outbox().await.unwrap();
+    assert!(
+        !pending.iter().any(|p| p.1 == "4400"),
+        "dead, not pending: {pending:?}"
+    );
+    sqlx::query("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let due = store.due_outbox("telegram", 100).await.unwrap();
+    assert!(due.iter().all(|item| item.id != reply), "never tried again");
+    let told: Vec<_> = due.iter().filter(|item| item.chat == "staff").collect();
+    assert_eq!(
+        told.len(),
+        2,
+        "the new ticket and the dead letter: {due:#?}"
+    );
+    let notice = &told[1].message.text;
+    assert!(
+        notice.contains(&reference)
+            && notice.contains(&format!("after {MAX_DELIVERY_ATTEMPTS} attempts"))
+            && notice.contains("another way"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("4400"),
+        "no raw id in the notice: {notice}"
+    );
+
+    let shown = store.ticket(&reference).await.unwrap().unwrap();
+    let json = serde_json::to_value(&shown).unwrap();
+    let messages = json["messages"].as_array().unwrap();
+    let to_user: Vec<_> = messages.iter().filter(|m| m["to"] == "user").collect();
+    assert_eq!(to_user.len(), 1, "{messages:#?}");
+    assert_eq!(to_user[0]["state"], "dead");
+    assert_eq!(to_user[0]["attempts"], MAX_DELIVERY_ATTEMPTS);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["to"] == "staff" && m["state"] == "pending")
+    );
+    let mut out = Vec::new();
+    alumni_bot::cli::tickets::show(&store, &reference, false, &mut out)
+        .await
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("dead"), "{out}");
+}
