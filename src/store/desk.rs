@@ -65,6 +65,10 @@ pub const STAFF_CHAT: &str = "staff";
 pub struct PurgeReport {
     pub attachments: u64,
     pub files_deleted: u64,
+    /// Delivered (or dead) outbox messages deleted.
+    pub outbox_messages: u64,
+    /// Idle conversations deleted.
+    pub conversations: u64,
 }
 
 impl Store {
@@ -338,8 +342,10 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes the files of attachments whose ticket was resolved or closed more than `days`
-    /// ago (a file shared with a live ticket stays); rows stay, marked purged; audited.
+    /// Retention, audited: deletes the files of attachments whose ticket was resolved or closed
+    /// more than `days` ago (a file shared with a live ticket stays; rows stay, marked purged),
+    /// outbox messages delivered (or given up) more than `days` ago (they carry staff replies
+    /// and what users sent), and conversations idle for more than `days`.
     ///
     /// The rows are marked in one transaction and the files deleted after its commit: a purge
     /// that fails to commit deletes nothing (no row ever points at a deleted file), and no file
@@ -367,13 +373,27 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let outbox_messages =
+            sqlx::query("DELETE FROM outbox WHERE COALESCE(delivered_at, dead_at) < ?")
+                .bind(&cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        // By time, not text: rows saved by older versions have `to_rfc3339()` timestamps
+        // (nanoseconds, `+00:00`). A timestamp SQLite cannot read is kept.
+        let conversations =
+            sqlx::query("DELETE FROM conversations WHERE julianday(updated_at) < julianday(?)")
+                .bind(&cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         Self::audit_in(
             &mut tx,
             actor,
             "purge",
             None,
             &format!(
-                "older than {days} days: {} attachments purged, their files deleted unless still used",
+                "older than {days} days: {} attachments purged, their files deleted unless still used; {outbox_messages} delivered messages and {conversations} idle conversations deleted",
                 rows.len()
             ),
             true,
@@ -383,7 +403,9 @@ impl Store {
 
         let mut report = PurgeReport {
             attachments: rows.len() as u64,
-            files_deleted: 0,
+            outbox_messages,
+            conversations,
+            ..Default::default()
         };
         let unused: Vec<(String,)> = sqlx::query_as(
             "SELECT DISTINCT hash FROM ticket_attachments WHERE purged_at IS NOT NULL

@@ -123,7 +123,7 @@ impl ConversationStore for Store {
         )
         .bind(key)
         .bind(json)
-        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(now())
         .bind(new_revision())
         .execute(&self.pool)
         .await?;

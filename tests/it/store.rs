@@ -363,3 +363,92 @@ async fn a_message_undelivered_after_the_last_attempt_is_dead_and_staff_are_told
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("dead"), "{out}");
 }
+
+/// Retention: conversations idle longer than the retention and messages delivered (or given
+/// up) longer ago are deleted; recent ones and messages still owed stay. Conversations saved
+/// by older versions (RFC 3339 with nanoseconds and `+00:00`) are compared by time, not text.
+#[tokio::test]
+async fn purge_deletes_idle_conversations_and_old_delivered_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let days_ago = |d: i64| chrono::Utc::now() - chrono::Duration::days(d);
+    for key in [
+        "t:old:old",
+        "t:older-format:x",
+        "t:recent:r",
+        "t:recent-older-format:y",
+    ] {
+        store.save(key, &Conversation::default()).await.unwrap();
+    }
+    for (key, at) in [
+        (
+            "t:old:old",
+            days_ago(100).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ),
+        ("t:older-format:x", days_ago(91).to_rfc3339()),
+        ("t:recent-older-format:y", days_ago(89).to_rfc3339()),
+    ] {
+        sqlx::query("UPDATE conversations SET updated_at = ? WHERE key = ?")
+            .bind(at)
+            .bind(key)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    // Three staff notices of a ticket: one delivered long ago, one lately, one never.
+    let reference = file_ticket(&store, &Sender::private("telegram", "4500"), "o-ret").await;
+    for _ in 0..2 {
+        alumni_bot::core::staff::act(
+            &store,
+            "test",
+            true,
+            &reference,
+            alumni_bot::core::staff::Action::Reply("ok".into()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM outbox ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    store.delivered(ids[0].0).await.unwrap();
+    store.delivered(ids[1].0).await.unwrap();
+    sqlx::query("UPDATE outbox SET delivered_at = ?, created_at = ? WHERE id = ?")
+        .bind(days_ago(95).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(days_ago(95).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .bind(ids[0].0)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let report = store.purge(90, "test").await.unwrap();
+
+    let keys: Vec<(String,)> = sqlx::query_as("SELECT key FROM conversations ORDER BY key")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let keys: Vec<&str> = keys.iter().map(|(k,)| k.as_str()).collect();
+    assert_eq!(keys, ["t:recent-older-format:y", "t:recent:r"]);
+    let left: Vec<(i64,)> = sqlx::query_as("SELECT id FROM outbox ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, ids[1..], "the recent and the undelivered stay");
+    assert_eq!((report.conversations, report.outbox_messages), (2, 1));
+}
+
+/// Conversations are saved with the tables' timestamps (UTC, milliseconds, `Z`).
+#[tokio::test]
+async fn conversations_are_saved_with_the_tables_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    store.save("t:a:a", &Conversation::default()).await.unwrap();
+    let (at,): (String,) = sqlx::query_as("SELECT updated_at FROM conversations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(at.len() == 24 && at.ends_with('Z'), "{at}");
+}
