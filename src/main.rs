@@ -252,7 +252,7 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                     UsersAction::Block { reason, .. } => (true, reason.as_str()),
                     UsersAction::Unblock { .. } => (false, ""),
                     UsersAction::Forget { .. } => {
-                        let kept = store.forget_user(platform, id).await?;
+                        let kept = store.forget_user(platform, id, &cli::tickets::cli_actor()).await?;
                         if kept.is_empty() {
                             println!("{user}: conversations and finished tickets deleted.");
                         } else {

@@ -110,11 +110,13 @@ pub trait ConversationStore: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// `/forget`: deletes the user's conversations and the personal data of their finished
-    /// tickets; keeps what live tickets need. Returns the references kept.
+    /// tickets; keeps what live tickets need. Returns the references kept. `who` is the user's
+    /// pseudonym: the audit log names them by it, never by their platform id.
     fn forget(
         &self,
         platform: &str,
         user: &str,
+        who: &str,
     ) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
 }
 
@@ -244,7 +246,7 @@ impl ConversationStore for MemoryStore {
             .contains(&(platform.to_string(), user.to_string())))
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+    async fn forget(&self, platform: &str, user: &str, _who: &str) -> anyhow::Result<Vec<String>> {
         let prefix = format!("{platform}:");
         let suffix = format!(":{user}");
         self.conversations

@@ -134,7 +134,7 @@ impl ConversationStore for Store {
         self.blocked(platform, user).await
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
-        self.forget_user(platform, user).await
+    async fn forget(&self, platform: &str, user: &str, who: &str) -> anyhow::Result<Vec<String>> {
+        self.forget_user(platform, user, who).await
     }
 }

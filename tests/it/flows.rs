@@ -510,8 +510,8 @@ impl ConversationStore for FlakyStore {
         self.inner.is_blocked(platform, user).await
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
-        self.inner.forget(platform, user).await
+    async fn forget(&self, platform: &str, user: &str, who: &str) -> anyhow::Result<Vec<String>> {
+        self.inner.forget(platform, user, who).await
     }
 }
 

@@ -452,3 +452,36 @@ async fn conversations_are_saved_with_the_tables_timestamps() {
         .unwrap();
     assert!(at.len() == 24 && at.ends_with('Z'), "{at}");
 }
+
+/// `/forget` is audited under the user's pseudonym: no audit row holds their platform id.
+#[tokio::test]
+async fn forget_is_audited_without_the_raw_user_id() {
+    use alumni_bot::core::{Content, Inbound};
+    let dir = tempfile::tempdir().unwrap();
+    let e = crate::helpers::engine_with(store(&dir).await);
+    let from = Sender::private("telegram", "987654321");
+    for text in ["how do I reset my password", "/forget"] {
+        e.handle(Inbound {
+            from: from.clone(),
+            content: Content::Text(text.into()),
+        })
+        .await;
+    }
+    let audit = e.store().audit_log().await.unwrap();
+    let forget = audit
+        .iter()
+        .find(|a| a.action == "forget")
+        .expect("audited");
+    let tag = alumni_bot::privacy::Pseudonymizer::from_secret("test").tag("telegram", "987654321");
+    assert!(forget.actor.contains(&tag), "{forget:?}");
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT at || ' ' || actor || ' ' || action || ' ' || COALESCE(ticket, '') || ' ' || detail FROM audit_log",
+    )
+    .fetch_all(e.store().pool())
+    .await
+    .unwrap();
+    assert!(!rows.is_empty());
+    for (row,) in rows {
+        assert!(!row.contains("987654321"), "{row}");
+    }
+}
