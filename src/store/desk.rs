@@ -137,7 +137,8 @@ impl Store {
                 Ok(OutboxItem {
                     id: row.id,
                     chat: row.chat,
-                    message: serde_json::from_str(&row.message).context("an outbox message")?,
+                    message: serde_json::from_str(&row.message)
+                        .map_err(|e| super::unreadable("an outbox message", &e))?,
                     attachment: row.attachment_hash.map(|h| {
                         (
                             attachment_path(&self.files, &h),

@@ -21,6 +21,18 @@ pub(crate) fn now() -> String {
     timestamp(chrono::Utc::now())
 }
 
+/// A stored JSON value that does not parse, as an error that says what and where but not the
+/// value: serde's own message quotes what it could not read (`invalid type: string "CHAN Tai
+/// Man"`), and stored rows hold personal data.
+pub(crate) fn unreadable(what: &str, e: &serde_json::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} does not parse ({:?} error at line {}, column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    )
+}
+
 /// A fresh random revision for a saved conversation (see `migrations/0008_addition_origin.sql`).
 pub(crate) fn new_revision() -> String {
     let mut bytes = [0u8; 16];
@@ -107,7 +119,13 @@ impl ConversationStore for Store {
             Some((json,)) => match serde_json::from_str(&json) {
                 Ok(conversation) => Ok(Some(conversation)),
                 Err(e) => {
-                    tracing::warn!(error = %e, "a stored conversation no longer parses; starting afresh");
+                    // Not `%e`: serde's message quotes the stored values.
+                    tracing::warn!(
+                        category = ?e.classify(),
+                        line = e.line(),
+                        column = e.column(),
+                        "a stored conversation no longer parses; starting afresh"
+                    );
                     Ok(None)
                 }
             },

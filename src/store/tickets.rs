@@ -210,7 +210,8 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         platform: row.try_get("platform")?,
-        fields: serde_json::from_str(&fields).context("a ticket's fields are not JSON")?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|e| super::unreadable("a ticket's fields", &e))?,
         attachments: row.try_get("attachments")?,
     })
 }

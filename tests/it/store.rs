@@ -485,3 +485,58 @@ async fn forget_is_audited_without_the_raw_user_id() {
         assert!(!row.contains("987654321"), "{row}");
     }
 }
+
+/// What the store logs, captured for the test's thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Stored rows that no longer parse hold personal data, and serde's errors quote what they
+/// could not read: neither the log nor an error's chain may carry it.
+#[tokio::test]
+async fn a_stored_row_that_does_not_parse_is_reported_without_its_contents() {
+    let log = Captured::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+
+    sqlx::query("INSERT INTO conversations (key, state, updated_at) VALUES ('t:1:1', ?, '')")
+        .bind(r#"{"misunderstood": "CHAN Tai Man"}"#)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(store.load("t:1:1").await.unwrap(), None, "starts afresh");
+    assert!(log.text().contains("no longer parses"), "{}", log.text());
+    assert!(!log.text().contains("CHAN"), "{}", log.text());
+
+    file_ticket(&store, &Sender::private("telegram", "4600"), "o-corrupt").await;
+    sqlx::query("UPDATE outbox SET message = ?")
+        .bind(r#"{"text": "hi", "buttons": "WONG Siu Ming"}"#)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let error = store.due_outbox("telegram", 10).await.unwrap_err();
+    let shown = format!("{error:?} {error:#}");
+    assert!(shown.contains("outbox message"), "{shown}");
+    assert!(!shown.contains("WONG"), "{shown}");
+}
