@@ -252,7 +252,7 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                     UsersAction::Block { reason, .. } => (true, reason.as_str()),
                     UsersAction::Unblock { .. } => (false, ""),
                     UsersAction::Forget { .. } => {
-                        let kept = store.forget_user(platform, id).await?;
+                        let kept = store.forget_user(platform, id, &cli::tickets::cli_actor()).await?;
                         if kept.is_empty() {
                             println!("{user}: conversations and finished tickets deleted.");
                         } else {
@@ -285,8 +285,8 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 let days = days.unwrap_or(settings.retention_days);
                 let report = store.purge(days, &cli::tickets::cli_actor()).await?;
                 println!(
-                    "Purged {} attachment(s) of tickets closed more than {days} days ago; {} file(s) deleted.",
-                    report.attachments, report.files_deleted
+                    "Purged {} attachment(s) of tickets closed more than {days} days ago; {} file(s) deleted; {} delivered message(s) and {} idle conversation(s) deleted.",
+                    report.attachments, report.files_deleted, report.outbox_messages, report.conversations
                 );
                 anyhow::Ok(ExitCode::SUCCESS)
             })

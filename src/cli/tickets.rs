@@ -159,5 +159,23 @@ pub async fn show(
     for e in &t.events {
         writeln!(out, "  {} {} {} {}", e.at, e.actor, e.action, e.detail)?;
     }
+    if !t.messages.is_empty() {
+        writeln!(out, "\nMessages owed:")?;
+        for m in &t.messages {
+            writeln!(
+                out,
+                "  {} to {} on {}: {}, {} failed attempt(s){}",
+                m.created_at,
+                m.to,
+                m.platform,
+                m.state,
+                m.attempts,
+                m.done_at
+                    .as_deref()
+                    .map(|at| format!(", {at}"))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
     Ok(true)
 }

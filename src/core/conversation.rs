@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::message::Button;
+use super::message::{Button, Sender};
 use super::ticket::{
     Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TooManyOpen, TranscriptLine,
     is_live,
@@ -110,11 +110,13 @@ pub trait ConversationStore: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
     /// `/forget`: deletes the user's conversations and the personal data of their finished
-    /// tickets; keeps what live tickets need. Returns the references kept.
+    /// tickets; keeps what live tickets need. Returns the references kept. `who` is the user's
+    /// pseudonym: the audit log names them by it, never by their platform id.
     fn forget(
         &self,
         platform: &str,
         user: &str,
+        who: &str,
     ) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
 }
 
@@ -126,7 +128,15 @@ pub struct MemoryStore {
     tickets: Mutex<Vec<MemoryTicket>>,
     files: Mutex<HashMap<String, Attachment>>,
     blocked: Mutex<std::collections::HashSet<(String, String)>>,
+    /// Each conversation's revision, new at every save; and the additions made, by the
+    /// revision they came from (as `store` does: a retry before a save adds nothing).
+    revisions: Mutex<HashMap<String, u64>>,
+    next_revision: std::sync::atomic::AtomicU64,
+    additions: Mutex<std::collections::HashSet<AdditionOrigin>>,
 }
+
+/// (conversation key, revision, ticket, text, file hash).
+type AdditionOrigin = (String, u64, String, Option<String>, Option<String>);
 
 /// A ticket as [`MemoryStore`] keeps it.
 #[derive(Debug, Clone)]
@@ -174,6 +184,17 @@ impl MemoryStore {
 }
 
 impl MemoryStore {
+    fn bump_revision(&self, key: &str) -> u64 {
+        let revision = self
+            .next_revision
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.revisions
+            .lock()
+            .expect("poisoned")
+            .insert(key.to_string(), revision);
+        revision
+    }
+
     /// Runs `change` on the user's live ticket `reference`; `false` if there is none.
     fn with_own_live_ticket(
         &self,
@@ -209,6 +230,7 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
+        self.bump_revision(key);
         self.conversations
             .lock()
             .expect("poisoned")
@@ -224,7 +246,7 @@ impl ConversationStore for MemoryStore {
             .contains(&(platform.to_string(), user.to_string())))
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+    async fn forget(&self, platform: &str, user: &str, _who: &str) -> anyhow::Result<Vec<String>> {
         let prefix = format!("{platform}:");
         let suffix = format!(":{user}");
         self.conversations
@@ -304,15 +326,31 @@ impl TicketStore for MemoryStore {
     async fn add_to_ticket(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
-        Ok(self.with_own_live_ticket(reference, platform, user, |t| {
+        let key = from.conversation_key();
+        let revision = self.revisions.lock().expect("poisoned").get(&key).copied();
+        let revision = revision.unwrap_or_else(|| self.bump_revision(&key));
+        let origin = (
+            key,
+            revision,
+            reference.to_string(),
+            text.map(str::to_string),
+            file.map(|f| f.hash.clone()),
+        );
+        if self.additions.lock().expect("poisoned").contains(&origin) {
+            return Ok(true);
+        }
+        let added = self.with_own_live_ticket(reference, &from.platform, &from.user, |t| {
             t.added.extend(text.map(str::to_string));
             t.added.extend(file.map(|f| f.hash.clone()));
-        }))
+        });
+        if added {
+            self.additions.lock().expect("poisoned").insert(origin);
+        }
+        Ok(added)
     }
 
     async fn withdraw_ticket(

@@ -605,7 +605,7 @@ impl<S: Stores> Engine<S> {
                 } else {
                     let kept = self
                         .store
-                        .forget(&turn.from.platform, &turn.from.user)
+                        .forget(&turn.from.platform, &turn.from.user, turn.who)
                         .await?;
                     info!(user = turn.who, kept = kept.len(), "forgotten");
                     let lang = conversation.lang;

@@ -328,6 +328,13 @@ pub fn file_notice() -> Reply {
     Reply::text("The file the user sent (for staff only):")
 }
 
+/// What staff see when a message to the user about a ticket could not be delivered.
+pub fn undelivered_notice(reference: &str, attempts: i64) -> Reply {
+    Reply::text(format!(
+        "**{reference}**: the message to the user could not be delivered after {attempts} attempts; reach them another way (see `alumni-bot tickets show {reference}`)."
+    ))
+}
+
 /// What staff see when a user withdraws a ticket.
 pub fn withdrawn_notice(reference: &str) -> Reply {
     Reply::text(format!("**{reference}** was withdrawn by the user."))

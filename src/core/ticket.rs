@@ -211,12 +211,13 @@ pub trait TicketStore: Send + Sync + 'static {
     ) -> impl Future<Output = anyhow::Result<Option<String>>> + Send;
 
     /// Adds the user's text or file to their live ticket and relays it to staff; `false` if the
-    /// ticket is not theirs or is resolved.
+    /// ticket is not theirs or is resolved. Idempotent per conversation state: the same addition
+    /// again before `from`'s conversation is saved (a retry after a failed save) adds nothing
+    /// and returns `true`, as filing does by origin.
     fn add_to_ticket(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;

@@ -171,13 +171,7 @@ impl<S: Stores> Engine<S> {
         };
         let added = self
             .store
-            .add_to_ticket(
-                &reference,
-                &turn.from.platform,
-                &turn.from.user,
-                text,
-                file.as_ref(),
-            )
+            .add_to_ticket(&reference, turn.from, text, file.as_ref())
             .await?;
         info!(user = turn.who, added, "added to a ticket");
         let lang = conversation.lang;

@@ -6,16 +6,30 @@ use anyhow::Context;
 use sqlx::{Sqlite, Transaction};
 
 use super::tickets::attachment_path;
-use super::{Store, now, timestamp};
+use super::{Store, new_revision, now, timestamp};
 use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
-use crate::core::{Reply, StoredFile};
+use crate::core::{Conversation, Reply, Sender, StoredFile};
 use crate::lang::Lang;
 
-/// How long after its last change a failed delivery is tried again: doubling from 2 s, at most
+/// How long after its last change a failed delivery is tried again: doubling from 4 s, at most
 /// 5 minutes.
 fn backoff_seconds(attempts: i64) -> i64 {
     (2_i64 << attempts.clamp(0, 8)).min(300)
 }
+
+/// Attempts after which an undelivered message is dead. With [`backoff_seconds`] the waits
+/// are 4 s, 8 s, … 256 s, then 5 minutes each: the last attempt comes about 68 minutes after
+/// the first, past a platform's passing outage; a user who blocked the bot is no outage.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 20;
+
+/// How long a claim on a staff thread being made holds before another delivery may take it
+/// over (the claimer died between its claim and the thread).
+const STALE_CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Another delivery is making the ticket's staff thread: try again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the ticket's staff thread is being created; retry later")]
+pub struct ThreadPending;
 
 /// A message the bot owes, due for delivery.
 #[derive(Debug, Clone)]
@@ -51,6 +65,10 @@ pub const STAFF_CHAT: &str = "staff";
 pub struct PurgeReport {
     pub attachments: u64,
     pub files_deleted: u64,
+    /// Delivered (or dead) outbox messages deleted.
+    pub outbox_messages: u64,
+    /// Idle conversations deleted.
+    pub conversations: u64,
 }
 
 impl Store {
@@ -112,7 +130,7 @@ impl Store {
                     o.ticket_id, (SELECT t.reference FROM tickets t WHERE t.id = o.ticket_id) AS reference
              FROM outbox o
              WHERE o.platform = ? AND (o.chat = ?) = ? AND o.delivered_at IS NULL
-               AND o.next_attempt_at <= ?
+               AND o.dead_at IS NULL AND o.next_attempt_at <= ?
              ORDER BY o.id LIMIT ?",
         )
         .bind(platform)
@@ -127,7 +145,8 @@ impl Store {
                 Ok(OutboxItem {
                     id: row.id,
                     chat: row.chat,
-                    message: serde_json::from_str(&row.message).context("an outbox message")?,
+                    message: serde_json::from_str(&row.message)
+                        .map_err(|e| super::unreadable("an outbox message", &e))?,
                     attachment: row.attachment_hash.map(|h| {
                         (
                             attachment_path(&self.files, &h),
@@ -144,6 +163,12 @@ impl Store {
 
     /// The staff thread (forum topic, Discord thread) of a ticket on a platform: the one made
     /// before, or a new one from `create` (its id), remembered for the ticket's next messages.
+    ///
+    /// One thread per ticket, even with deliveries in several tasks or processes: the caller
+    /// first claims the ticket's row (an insert, which only one can make); only the claimer
+    /// calls `create`, and the others get [`ThreadPending`] (the outbox retries them). A failed
+    /// `create` removes the claim; a claim older than [`STALE_CLAIM`] (its process died) is
+    /// taken over.
     pub async fn thread_for<Fut>(
         &self,
         ticket_id: i64,
@@ -153,24 +178,71 @@ impl Store {
     where
         Fut: std::future::Future<Output = anyhow::Result<i64>>,
     {
+        if let Some(thread) = self.stored_thread(ticket_id, platform).await? {
+            return Ok(thread);
+        }
+        let claimed_at = now();
+        let stale = timestamp(chrono::Utc::now() - STALE_CLAIM);
+        let claimed = sqlx::query(
+            "INSERT INTO ticket_threads (ticket_id, platform, thread, claimed_at) VALUES (?, ?, '', ?)
+             ON CONFLICT (ticket_id, platform) DO UPDATE SET claimed_at = excluded.claimed_at
+             WHERE ticket_threads.thread = '' AND ticket_threads.claimed_at < ?",
+        )
+        .bind(ticket_id)
+        .bind(platform)
+        .bind(&claimed_at)
+        .bind(&stale)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            return match self.stored_thread(ticket_id, platform).await? {
+                Some(thread) => Ok(thread),
+                None => Err(ThreadPending.into()),
+            };
+        }
+        let thread = match create().await {
+            Ok(thread) => thread,
+            Err(e) => {
+                sqlx::query(
+                    "DELETE FROM ticket_threads
+                     WHERE ticket_id = ? AND platform = ? AND thread = '' AND claimed_at = ?",
+                )
+                .bind(ticket_id)
+                .bind(platform)
+                .bind(&claimed_at)
+                .execute(&self.pool)
+                .await?;
+                return Err(e);
+            }
+        };
+        sqlx::query(
+            "UPDATE ticket_threads SET thread = ?, claimed_at = NULL
+             WHERE ticket_id = ? AND platform = ? AND thread = ''",
+        )
+        .bind(thread.to_string())
+        .bind(ticket_id)
+        .bind(platform)
+        .execute(&self.pool)
+        .await?;
+        // Ours, or (our claim was taken over as stale) the one made first: one for everyone.
+        self.stored_thread(ticket_id, platform)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the staff thread's claim vanished"))
+    }
+
+    /// The thread made for the ticket on the platform, if made (not just claimed).
+    async fn stored_thread(&self, ticket_id: i64, platform: &str) -> anyhow::Result<Option<i64>> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ?",
+            "SELECT thread FROM ticket_threads WHERE ticket_id = ? AND platform = ? AND thread <> ''",
         )
         .bind(ticket_id)
         .bind(platform)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some((thread,)) = row {
-            return thread.parse().context("a stored thread id");
-        }
-        let thread = create().await?;
-        sqlx::query("INSERT INTO ticket_threads (ticket_id, platform, thread) VALUES (?, ?, ?)")
-            .bind(ticket_id)
-            .bind(platform)
-            .bind(thread.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(thread)
+        row.map(|(thread,)| thread.parse().context("a stored thread id"))
+            .transpose()
     }
 
     pub async fn delivered(&self, id: i64) -> anyhow::Result<()> {
@@ -182,30 +254,57 @@ impl Store {
         Ok(())
     }
 
-    /// A failed delivery: tried again later, with backoff. The error is kept for operators
-    /// (it carries no message text).
+    /// A failed delivery: tried again later, with backoff; after [`MAX_DELIVERY_ATTEMPTS`],
+    /// dead, and a message to a user is told to staff in the same transaction. The error is
+    /// kept for operators (it carries no message text).
     pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<()> {
-        let (attempts,): (i64,) =
-            sqlx::query_as("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? RETURNING attempts")
-                .bind(error)
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (attempts, chat, ticket): (i64, String, Option<i64>) = sqlx::query_as(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?
+             RETURNING attempts, chat, ticket_id",
+        )
+        .bind(error)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if attempts < MAX_DELIVERY_ATTEMPTS {
+            let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
+            sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
+                .bind(timestamp(next))
                 .bind(id)
-                .fetch_one(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-        let next = chrono::Utc::now() + chrono::Duration::seconds(backoff_seconds(attempts));
-        sqlx::query("UPDATE outbox SET next_attempt_at = ? WHERE id = ?")
-            .bind(timestamp(next))
+            tx.commit().await?;
+            return Ok(());
+        }
+        sqlx::query("UPDATE outbox SET dead_at = ? WHERE id = ?")
+            .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tracing::warn!(id, attempts, "outbox message dead: no more attempts");
+        if chat != STAFF_CHAT
+            && let Some(ticket) = ticket
+        {
+            let (reference,): (String,) =
+                sqlx::query_as("SELECT reference FROM tickets WHERE id = ?")
+                    .bind(ticket)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let notice = staff::undelivered_notice(&reference, attempts);
+            self.tell_staff(&mut tx, &notice, &[], ticket).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Messages not delivered yet, for `tickets outbox` and tests.
+    /// Messages not delivered yet and still tried, for tests.
     pub async fn pending_outbox(
         &self,
     ) -> anyhow::Result<Vec<(String, String, i64, Option<String>)>> {
         Ok(sqlx::query_as(
-            "SELECT platform, chat, attempts, last_error FROM outbox WHERE delivered_at IS NULL ORDER BY id",
+            "SELECT platform, chat, attempts, last_error FROM outbox
+             WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -252,10 +351,21 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes the files of attachments whose ticket was resolved or closed more than `days`
-    /// ago (a file shared with a live ticket stays); rows stay, marked purged; audited.
+    /// Retention, audited: deletes the files of attachments whose ticket was resolved or closed
+    /// more than `days` ago (a file shared with a live ticket stays; rows stay, marked purged),
+    /// outbox messages delivered (or given up) more than `days` ago (they carry staff replies
+    /// and what users sent), and conversations idle for more than `days`.
+    ///
+    /// The rows are marked in one transaction and the files deleted after its commit: a purge
+    /// that fails to commit deletes nothing (no row ever points at a deleted file), and no file
+    /// IO happens under the write lock. A file is deleted only if, after the commit, no row that
+    /// is not purged uses it (a new ticket may have taken the same file meanwhile); files an
+    /// earlier purge left behind (it stopped between its commit and the deletions) go too. A
+    /// file stored again within `days` (a user sending the same copy in a flow that has not
+    /// filed yet: `store_file` touches it) stays: nothing but its time says a flow holds it.
     pub async fn purge(&self, days: u32, actor: &str) -> anyhow::Result<PurgeReport> {
-        let cutoff = timestamp(chrono::Utc::now() - chrono::Duration::days(i64::from(days)));
+        let cutoff_at = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        let cutoff = timestamp(cutoff_at);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
@@ -264,42 +374,70 @@ impl Store {
         .bind(&cutoff)
         .fetch_all(&mut *tx)
         .await?;
-        let mut report = PurgeReport::default();
         let at = now();
-        for (id, hash) in &rows {
+        for (id, _) in &rows {
             sqlx::query("UPDATE ticket_attachments SET purged_at = ? WHERE id = ?")
                 .bind(&at)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            report.attachments += 1;
-            let (still_needed,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM ticket_attachments WHERE hash = ? AND purged_at IS NULL",
-            )
-            .bind(hash)
-            .fetch_one(&mut *tx)
-            .await?;
-            if still_needed == 0 {
-                match std::fs::remove_file(attachment_path(&self.files, hash)) {
-                    Ok(()) => report.files_deleted += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).context("deleting an attachment file"),
-                }
-            }
         }
+        let outbox_messages =
+            sqlx::query("DELETE FROM outbox WHERE COALESCE(delivered_at, dead_at) < ?")
+                .bind(&cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        // By time, not text: rows saved by older versions have `to_rfc3339()` timestamps
+        // (nanoseconds, `+00:00`). A timestamp SQLite cannot read is kept.
+        let conversations =
+            sqlx::query("DELETE FROM conversations WHERE julianday(updated_at) < julianday(?)")
+                .bind(&cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         Self::audit_in(
             &mut tx,
             actor,
             "purge",
             None,
             &format!(
-                "older than {days} days: {} attachments, {} files deleted",
-                report.attachments, report.files_deleted
+                "older than {days} days: {} attachments purged, their files deleted unless still used; {outbox_messages} delivered messages and {conversations} idle conversations deleted",
+                rows.len()
             ),
             true,
         )
         .await?;
         tx.commit().await?;
+
+        let mut report = PurgeReport {
+            attachments: rows.len() as u64,
+            outbox_messages,
+            conversations,
+            ..Default::default()
+        };
+        let unused: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT hash FROM ticket_attachments WHERE purged_at IS NOT NULL
+             AND hash NOT IN (SELECT hash FROM ticket_attachments WHERE purged_at IS NULL)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (hash,) in unused {
+            let path = attachment_path(&self.files, &hash);
+            let stored_at = match tokio::fs::metadata(&path).await {
+                Ok(meta) => meta.modified().context("an attachment file's time")?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).context("reading an attachment file"),
+            };
+            if chrono::DateTime::<chrono::Utc>::from(stored_at) >= cutoff_at {
+                continue;
+            }
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => report.files_deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context("deleting an attachment file"),
+            }
+        }
         Ok(report)
     }
 
@@ -321,28 +459,41 @@ impl Store {
     }
 
     /// Adds the user's words or file to their live ticket and relays them to staff. `false` if
-    /// the ticket is not theirs or not live.
+    /// the ticket is not theirs or not live. Once per conversation state: the same addition from
+    /// the same stored conversation (a retry after the conversation failed to save) finds the
+    /// first one and writes nothing.
     pub(super) async fn add(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some((id,)) = sqlx::query_as::<_, (i64,)>(
-            "SELECT id FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?
-             AND status IN ('open', 'claimed', 'awaiting_user')",
+        let Some((id, status)) = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, status FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?",
         )
         .bind(reference)
-        .bind(platform)
-        .bind(user)
+        .bind(&from.platform)
+        .bind(&from.user)
         .fetch_optional(&mut *tx)
         .await?
         else {
             return Ok(false);
         };
+        let revision = Self::conversation_revision(&mut tx, &from.conversation_key()).await?;
+        let origin = addition_origin(&from.conversation_key(), &revision, id, text, file);
+        let earlier: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM ticket_events WHERE origin = ?")
+                .bind(&origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if earlier.is_some() {
+            return Ok(true);
+        }
+        if !crate::core::ticket::is_live(&status) {
+            return Ok(false);
+        }
         let at = now();
         if let Some(text) = text {
             let (seq,): (i64,) = sqlx::query_as(
@@ -361,10 +512,11 @@ impl Store {
         if let Some(file) = file {
             self.insert_attachment(&mut tx, id, file, &at).await?;
         }
-        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, 'user', 'user_info', ?)")
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail, origin) VALUES (?, ?, 'user', 'user_info', ?, ?)")
             .bind(id)
             .bind(&at)
             .bind(text.unwrap_or("(a file)"))
+            .bind(&origin)
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE tickets SET updated_at = ? WHERE id = ?")
@@ -378,6 +530,44 @@ impl Store {
         self.tell_staff(&mut tx, &notice, &files, id).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The revision of the stored conversation `key`, inside `tx`. A conversation without one
+    /// (saved before revisions, or never saved: the engine starts from a fresh one) is given one
+    /// now, as a fresh conversation when there is no row, so that a retry loads the same state
+    /// and finds the same revision.
+    async fn conversation_revision(
+        tx: &mut Transaction<'_, Sqlite>,
+        key: &str,
+    ) -> anyhow::Result<String> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT revision FROM conversations WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let revision = match row {
+            Some((Some(revision),)) => return Ok(revision),
+            Some((None,)) => new_revision(),
+            None => {
+                let revision = new_revision();
+                sqlx::query(
+                    "INSERT INTO conversations (key, state, updated_at, revision) VALUES (?, ?, ?, ?)",
+                )
+                .bind(key)
+                .bind(serde_json::to_string(&Conversation::default())?)
+                .bind(now())
+                .bind(&revision)
+                .execute(&mut **tx)
+                .await?;
+                return Ok(revision);
+            }
+        };
+        sqlx::query("UPDATE conversations SET revision = ? WHERE key = ?")
+            .bind(&revision)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(revision)
     }
 
     /// The user withdraws their live ticket: closed, staff told. `false` if not theirs or done.
@@ -413,6 +603,30 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// What makes an addition one: the conversation state it came from, the ticket and what was
+/// added; a hash, so the column holds no ids or words.
+fn addition_origin(
+    conversation: &str,
+    revision: &str,
+    ticket: i64,
+    text: Option<&str>,
+    file: Option<&StoredFile>,
+) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        conversation,
+        revision,
+        &ticket.to_string(),
+        text.unwrap_or(""),
+        file.map_or("", |f| f.hash.as_str()),
+    ] {
+        // Length-prefixed: no two different tuples hash the same bytes.
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 impl TicketDesk for Store {

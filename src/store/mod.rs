@@ -21,6 +21,25 @@ pub(crate) fn now() -> String {
     timestamp(chrono::Utc::now())
 }
 
+/// A stored JSON value that does not parse, as an error that says what and where but not the
+/// value: serde's own message quotes what it could not read (`invalid type: string "CHAN Tai
+/// Man"`), and stored rows hold personal data.
+pub(crate) fn unreadable(what: &str, e: &serde_json::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} does not parse ({:?} error at line {}, column {})",
+        e.classify(),
+        e.line(),
+        e.column()
+    )
+}
+
+/// A fresh random revision for a saved conversation (see `migrations/0008_addition_origin.sql`).
+pub(crate) fn new_revision() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -28,9 +47,10 @@ mod desk;
 mod tickets;
 mod users;
 
-pub use desk::{OutboxItem, PurgeReport, STAFF_CHAT};
+pub use desk::{MAX_DELIVERY_ATTEMPTS, OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
 pub use tickets::{
-    AttachmentInfo, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry, files_dir_for,
+    AttachmentInfo, OwedMessage, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry,
+    files_dir_for,
 };
 
 #[derive(Clone)]
@@ -99,7 +119,13 @@ impl ConversationStore for Store {
             Some((json,)) => match serde_json::from_str(&json) {
                 Ok(conversation) => Ok(Some(conversation)),
                 Err(e) => {
-                    tracing::warn!(error = %e, "a stored conversation no longer parses; starting afresh");
+                    // Not `%e`: serde's message quotes the stored values.
+                    tracing::warn!(
+                        category = ?e.classify(),
+                        line = e.line(),
+                        column = e.column(),
+                        "a stored conversation no longer parses; starting afresh"
+                    );
                     Ok(None)
                 }
             },
@@ -109,12 +135,14 @@ impl ConversationStore for Store {
     async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
         let json = serde_json::to_string(conversation)?;
         sqlx::query(
-            "INSERT INTO conversations (key, state, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            "INSERT INTO conversations (key, state, updated_at, revision) VALUES (?, ?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+                                            revision = excluded.revision",
         )
         .bind(key)
         .bind(json)
-        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(now())
+        .bind(new_revision())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -124,7 +152,7 @@ impl ConversationStore for Store {
         self.blocked(platform, user).await
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
-        self.forget_user(platform, user).await
+    async fn forget(&self, platform: &str, user: &str, who: &str) -> anyhow::Result<Vec<String>> {
+        self.forget_user(platform, user, who).await
     }
 }

@@ -32,6 +32,23 @@ pub struct TicketDetail {
     pub attachment_files: Vec<AttachmentInfo>,
     pub transcript: Vec<TranscriptEntry>,
     pub events: Vec<TicketEvent>,
+    /// The messages the bot owes about the ticket, oldest first.
+    pub messages: Vec<OwedMessage>,
+}
+
+/// A message the bot owes about a ticket (its text stays in the outbox), and how it went.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwedMessage {
+    /// `user` or `staff`.
+    pub to: String,
+    pub platform: String,
+    /// `delivered`, `pending` (still tried) or `dead` (no more attempts).
+    pub state: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    pub created_at: String,
+    /// When it was delivered or given up.
+    pub done_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -133,6 +150,16 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
+        let messages = sqlx::query_as(
+            "SELECT CASE WHEN chat = 'staff' THEN 'staff' ELSE 'user' END AS \"to\", platform,
+                    CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+                         WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END AS state,
+                    attempts, created_at, COALESCE(delivered_at, dead_at) AS done_at
+             FROM outbox WHERE ticket_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(Some(TicketDetail {
             summary: summary_from_row(&row)?,
             platform_user: row.try_get("platform_user")?,
@@ -140,6 +167,7 @@ impl Store {
             attachment_files,
             transcript,
             events,
+            messages,
         }))
     }
 }
@@ -149,11 +177,18 @@ pub(super) fn attachment_path(files: &Path, hash: &str) -> PathBuf {
 }
 
 /// Writes the content under its hash (once; a second copy of the same file is the same file),
-/// durably, via a temporary file and a rename. Blocking: call it off the async runtime.
+/// durably, via a temporary file and a rename. A file already there is touched: its time says
+/// it was sent recently, so a purge leaves it to the flow that holds it. Blocking: call it off
+/// the async runtime.
 fn put_file(files: &Path, bytes: &[u8]) -> anyhow::Result<String> {
     let hash = blake3::hash(bytes).to_hex().to_string();
     let path = attachment_path(files, &hash);
     if path.exists() {
+        std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .context("touching an attachment file")?;
         return Ok(hash);
     }
     let dir = path.parent().expect("a hash path has a parent");
@@ -175,7 +210,8 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         platform: row.try_get("platform")?,
-        fields: serde_json::from_str(&fields).context("a ticket's fields are not JSON")?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|e| super::unreadable("a ticket's fields", &e))?,
         attachments: row.try_get("attachments")?,
     })
 }
@@ -303,12 +339,11 @@ impl TicketStore for Store {
     async fn add_to_ticket(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &crate::core::Sender,
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
-        self.add(reference, platform, user, text, file).await
+        self.add(reference, from, text, file).await
     }
 
     async fn withdraw_ticket(

@@ -60,8 +60,15 @@ impl Store {
     }
 
     /// Deletes the user's conversations, and their finished tickets with transcripts and files
-    /// (a file another ticket still uses stays); live tickets are kept for staff.
-    pub async fn forget_user(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
+    /// (a file another ticket still uses stays); live tickets are kept for staff. Audited under
+    /// `actor`: the user's pseudonym, or the staff member who did it for them; never the
+    /// user's platform id, which is what they asked to be forgotten.
+    pub async fn forget_user(
+        &self,
+        platform: &str,
+        user: &str,
+        actor: &str,
+    ) -> anyhow::Result<Vec<String>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // Conversation keys are `platform:chat:user` (`Sender::conversation_key`): compared by
         // exact prefix and suffix (LIKE would ignore case and need escaping).
@@ -117,7 +124,7 @@ impl Store {
         .await?;
         Self::audit_in(
             &mut tx,
-            &format!("{platform}:{user}"),
+            actor,
             "forget",
             None,
             &format!(

@@ -510,8 +510,8 @@ impl ConversationStore for FlakyStore {
         self.inner.is_blocked(platform, user).await
     }
 
-    async fn forget(&self, platform: &str, user: &str) -> anyhow::Result<Vec<String>> {
-        self.inner.forget(platform, user).await
+    async fn forget(&self, platform: &str, user: &str, who: &str) -> anyhow::Result<Vec<String>> {
+        self.inner.forget(platform, user, who).await
     }
 }
 
@@ -548,14 +548,11 @@ impl alumni_bot::core::TicketStore for FlakyStore {
     async fn add_to_ticket(
         &self,
         reference: &str,
-        platform: &str,
-        user: &str,
+        from: &Sender,
         text: Option<&str>,
         file: Option<&alumni_bot::core::StoredFile>,
     ) -> anyhow::Result<bool> {
-        self.inner
-            .add_to_ticket(reference, platform, user, text, file)
-            .await
+        self.inner.add_to_ticket(reference, from, text, file).await
     }
 
     async fn withdraw_ticket(
@@ -709,4 +706,42 @@ async fn a_disk_failing_the_id_copy_write_loses_nothing() {
         summary.contains("CHAN Tai Man") && summary.contains("received (PDF"),
         "{summary}"
     );
+}
+
+/// Staff asked for more; the user's answer is added, then the conversation fails to save: the
+/// user sends it again (after the apology), and it is added once.
+#[tokio::test]
+async fn a_failed_save_after_adding_to_a_ticket_does_not_add_twice() {
+    let e = crate::helpers::engine_with(FlakyStore::default());
+    let from = Sender::private("test", "u1");
+    let say = |text: &str| Inbound {
+        from: from.clone(),
+        content: Content::Text(text.into()),
+    };
+    for text in [
+        "/contact",
+        "1",
+        "please call me back",
+        "me@example.org",
+        "send",
+    ] {
+        e.handle(say(text)).await;
+    }
+    let reference = e.store().inner.tickets()[0].0.clone();
+    e.store().inner.set_status(&reference, "awaiting_user");
+
+    e.store()
+        .fail_next_save
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = e.handle(say("my student number is 1234")).await;
+    assert!(text(&failed).contains("went wrong"), "{failed:#?}");
+    let again = e.handle(say("my student number is 1234")).await;
+    assert!(text(&again).contains("Added to your request"), "{again:#?}");
+    assert_eq!(
+        e.store().inner.ticket_records()[0].added,
+        vec!["my student number is 1234".to_string()]
+    );
+    // Saved now: the next message is added.
+    e.handle(say("and my year is 2010")).await;
+    assert_eq!(e.store().inner.ticket_records()[0].added.len(), 2);
 }

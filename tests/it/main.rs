@@ -14,5 +14,6 @@ mod helpers;
 mod matching;
 mod platforms;
 mod staff;
+mod store;
 mod telegram;
 mod tickets;

@@ -297,7 +297,14 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
     .await
     .unwrap()
     .unwrap();
-    // Resolved 100 days ago.
+    // Resolved 100 days ago; its file sent before that.
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(200 * 86_400);
+    std::fs::File::options()
+        .append(true)
+        .open(&files[0])
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
     sqlx::query("UPDATE tickets SET updated_at = '2020-01-01T00:00:00.000Z' WHERE reference = ?")
         .bind(&references[0])
         .execute(store.pool())
@@ -450,7 +457,7 @@ async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
     assert_eq!(topics.len(), 1);
     assert_eq!(topics[0].body["name"], format!("Ticket {reference}"));
     bot.store
-        .add_to_ticket(&reference, "telegram", "8200", Some("more details"), None)
+        .add_to_ticket(&reference, &from, Some("more details"), None)
         .await
         .unwrap();
     let added = next_to(&bot, STAFF_GROUP).await;
