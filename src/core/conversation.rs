@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::message::{Button, Sender};
 use super::ticket::{
-    Attachment, NewTicket, StoredFile, TicketBrief, TicketStore, TooManyOpen, TranscriptLine,
-    is_live,
+    Attachment, NewTicket, StoredFile, TicketBrief, TicketStatus, TicketStore, TooManyOpen,
+    TranscriptLine,
 };
 use crate::knowledge::flow::Detail;
 use crate::lang::Lang;
@@ -144,7 +144,7 @@ pub struct MemoryTicket {
     pub reference: String,
     pub ticket: NewTicket,
     pub created_at: String,
-    pub status: String,
+    pub status: TicketStatus,
     /// What the user added later: texts, and files by hash.
     pub added: Vec<String>,
 }
@@ -174,10 +174,10 @@ impl MemoryStore {
     }
 
     /// Sets a ticket's status, as staff would.
-    pub fn set_status(&self, reference: &str, status: &str) {
+    pub fn set_status(&self, reference: &str, status: TicketStatus) {
         for t in self.tickets.lock().expect("poisoned").iter_mut() {
             if t.reference == reference {
-                t.status = status.to_string();
+                t.status = status;
             }
         }
     }
@@ -208,7 +208,7 @@ impl MemoryStore {
             t.reference == reference
                 && t.ticket.from.platform == platform
                 && t.ticket.from.user == user
-                && is_live(&t.status)
+                && t.status.is_live()
         }) {
             Some(t) => {
                 change(t);
@@ -256,7 +256,7 @@ impl ConversationStore for MemoryStore {
         let mut tickets = self.tickets.lock().expect("poisoned");
         let mine =
             |t: &MemoryTicket| t.ticket.from.platform == platform && t.ticket.from.user == user;
-        tickets.retain(|t| !mine(t) || is_live(&t.status));
+        tickets.retain(|t| !mine(t) || t.status.is_live());
         Ok(tickets
             .iter()
             .filter(|t| mine(t))
@@ -290,7 +290,7 @@ impl TicketStore for MemoryStore {
                 .filter(|t| {
                     t.ticket.from.platform == ticket.from.platform
                         && t.ticket.from.user == ticket.from.user
-                        && is_live(&t.status)
+                        && t.status.is_live()
                 })
                 .count();
             if live_count >= max {
@@ -302,7 +302,7 @@ impl TicketStore for MemoryStore {
             reference: reference.clone(),
             ticket,
             created_at: chrono::Utc::now().to_rfc3339(),
-            status: "open".into(),
+            status: TicketStatus::Open,
             added: Vec::new(),
         });
         Ok(reference)
@@ -316,7 +316,7 @@ impl TicketStore for MemoryStore {
             .iter()
             .rev()
             .find(|t| {
-                t.status == "awaiting_user"
+                t.status == TicketStatus::AwaitingUser
                     && t.ticket.from.platform == platform
                     && t.ticket.from.user == user
             })
@@ -360,7 +360,7 @@ impl TicketStore for MemoryStore {
         user: &str,
     ) -> anyhow::Result<bool> {
         Ok(self.with_own_live_ticket(reference, platform, user, |t| {
-            t.status = "closed".into();
+            t.status = TicketStatus::Closed;
         }))
     }
 
@@ -372,7 +372,7 @@ impl TicketStore for MemoryStore {
             .filter(|t| t.ticket.from.platform == platform && t.ticket.from.user == user)
             .map(|t| TicketBrief {
                 reference: t.reference.clone(),
-                status: t.status.clone(),
+                status: t.status,
                 category: t.ticket.category.clone(),
                 created_at: t.created_at.clone(),
             })

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::message::{Button, Reply};
 use super::texts::{fill, tr};
+use super::ticket::TicketStatus;
 use crate::lang::{self, Lang};
 use crate::markup;
 
@@ -41,9 +42,9 @@ impl Action {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// The statuses the ticket may be in for the action to apply.
-    pub from: &'static [&'static str],
+    pub from: &'static [TicketStatus],
     /// The status after it; `None` keeps the status.
-    pub to: Option<&'static str>,
+    pub to: Option<TicketStatus>,
     /// The event logged on the ticket, and its detail.
     pub event: &'static str,
     pub detail: String,
@@ -97,11 +98,11 @@ impl Notice {
 
 /// The change an action makes on a ticket.
 pub fn change(action: &Action) -> Change {
-    use super::ticket::LIVE_STATUSES as LIVE;
+    const LIVE: &[TicketStatus] = TicketStatus::LIVE;
     match action {
         Action::Claim => Change {
             from: LIVE,
-            to: Some("claimed"),
+            to: Some(TicketStatus::Claimed),
             event: "claimed",
             detail: String::new(),
             to_user: None,
@@ -115,21 +116,21 @@ pub fn change(action: &Action) -> Change {
         },
         Action::RequestInfo(text) => Change {
             from: LIVE,
-            to: Some("awaiting_user"),
+            to: Some(TicketStatus::AwaitingUser),
             event: "request_info",
             detail: text.clone(),
             to_user: Some(Notice::RequestInfo(text.clone())),
         },
         Action::Resolve(note) => Change {
             from: LIVE,
-            to: Some("resolved"),
+            to: Some(TicketStatus::Resolved),
             event: "resolved",
             detail: note.clone(),
             to_user: Some(Notice::Resolved(note.clone())),
         },
         Action::Reopen => Change {
-            from: &["resolved", "closed"],
-            to: Some("open"),
+            from: TicketStatus::FINISHED,
+            to: Some(TicketStatus::Open),
             event: "reopened",
             detail: String::new(),
             to_user: None,
@@ -145,7 +146,7 @@ pub enum Refusal {
     #[error("ticket {reference} is {status}: {action} needs it {allowed}")]
     WrongStatus {
         reference: String,
-        status: String,
+        status: TicketStatus,
         action: &'static str,
         allowed: String,
     },
@@ -163,7 +164,7 @@ pub trait TicketDesk: Send + Sync {
         actor: &str,
         action: &'static str,
         change: Change,
-    ) -> impl Future<Output = anyhow::Result<Result<String, Refusal>>> + Send;
+    ) -> impl Future<Output = anyhow::Result<Result<TicketStatus, Refusal>>> + Send;
 
     /// Records an action that was refused before reaching a ticket (e.g. not staff).
     fn audit_refusal(

@@ -8,11 +8,71 @@ use serde::{Deserialize, Serialize};
 
 use super::message::Sender;
 
-/// The statuses of a ticket still in the works (the rest: `resolved`, `closed`).
-pub const LIVE_STATUSES: &[&str] = &["open", "claimed", "awaiting_user"];
+/// Where a ticket is, as the schema's `CHECK` lists them. Written and read as its snake_case
+/// name (`awaiting_user`), by serde and at the store's edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Open,
+    Claimed,
+    AwaitingUser,
+    Resolved,
+    Closed,
+}
 
-pub fn is_live(status: &str) -> bool {
-    LIVE_STATUSES.contains(&status)
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 5] = [
+        TicketStatus::Open,
+        TicketStatus::Claimed,
+        TicketStatus::AwaitingUser,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+    ];
+    /// Still in the works.
+    pub const LIVE: &'static [TicketStatus] = &[
+        TicketStatus::Open,
+        TicketStatus::Claimed,
+        TicketStatus::AwaitingUser,
+    ];
+    /// Done with.
+    pub const FINISHED: &'static [TicketStatus] = &[TicketStatus::Resolved, TicketStatus::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "open",
+            TicketStatus::Claimed => "claimed",
+            TicketStatus::AwaitingUser => "awaiting_user",
+            TicketStatus::Resolved => "resolved",
+            TicketStatus::Closed => "closed",
+        }
+    }
+
+    pub fn is_live(self) -> bool {
+        Self::LIVE.contains(&self)
+    }
+}
+
+impl std::fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`: column widths (`{:<13}`) apply.
+        f.pad(self.as_str())
+    }
+}
+
+/// A status name this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown ticket status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl std::str::FromStr for TicketStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
 }
 
 /// Largest attachment accepted, in bytes.
@@ -181,7 +241,7 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketBrief {
     pub reference: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub category: String,
     /// RFC 3339.
     pub created_at: String,
@@ -241,6 +301,21 @@ pub trait TicketStore: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_round_trip_by_name() {
+        for status in TicketStatus::ALL {
+            assert_eq!(status.to_string().parse::<TicketStatus>(), Ok(status));
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                format!("\"{status}\"")
+            );
+        }
+        assert_eq!(TicketStatus::AwaitingUser.to_string(), "awaiting_user");
+        assert_eq!(format!("{:<8}|", TicketStatus::Open), "open    |");
+        assert!("Open".parse::<TicketStatus>().is_err());
+        assert!(TicketStatus::Claimed.is_live() && !TicketStatus::Closed.is_live());
+    }
 
     #[test]
     fn attachments_are_checked_by_content() {

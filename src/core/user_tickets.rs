@@ -8,7 +8,7 @@ use super::conversation::Conversation;
 use super::engine::{Engine, Stores, Turn};
 use super::message::{Button, Reply};
 use super::texts::{fill, tr};
-use super::ticket::{Addition, Attachment, is_live};
+use super::ticket::{Addition, Attachment, TicketStatus};
 use crate::lang::Lang;
 
 const ADD_PREFIX: &str = "t:add:";
@@ -44,7 +44,7 @@ impl<S: Stores> Engine<S> {
                     .ticket_title(&t.category)
                     .unwrap_or(&t.category);
                 let date = t.created_at.get(..10).unwrap_or(&t.created_at);
-                if is_live(&t.status) {
+                if t.status.is_live() {
                     let reference = [("reference", t.reference.as_str())];
                     buttons.push(Button::new(
                         fill(tr(lang, "Add to {reference}"), &reference),
@@ -58,7 +58,7 @@ impl<S: Stores> Engine<S> {
                 format!(
                     "- **{}**: {what}, {date}: {}",
                     t.reference,
-                    status_words(&t.status, lang)
+                    status_words(t.status, lang)
                 )
             })
             .collect();
@@ -205,13 +205,12 @@ impl<S: Stores> Engine<S> {
     }
 }
 
-fn status_words(status: &str, lang: Lang) -> &str {
+fn status_words(status: TicketStatus, lang: Lang) -> &'static str {
     match status {
-        "open" => tr(lang, "received, waiting for staff"),
-        "claimed" => tr(lang, "being handled by staff"),
-        "awaiting_user" => tr(lang, "staff are waiting for your reply"),
-        "resolved" => tr(lang, "resolved"),
-        "closed" => tr(lang, "closed"),
-        other => other,
+        TicketStatus::Open => tr(lang, "received, waiting for staff"),
+        TicketStatus::Claimed => tr(lang, "being handled by staff"),
+        TicketStatus::AwaitingUser => tr(lang, "staff are waiting for your reply"),
+        TicketStatus::Resolved => tr(lang, "resolved"),
+        TicketStatus::Closed => tr(lang, "closed"),
     }
 }

@@ -8,6 +8,7 @@ use sqlx::{Sqlite, Transaction};
 use super::tickets::attachment_path;
 use super::{Store, new_revision, now, timestamp};
 use crate::core::staff::{self, AuditEntry, Change, Refusal, TicketDesk};
+use crate::core::ticket::TicketStatus;
 use crate::core::{Conversation, Reply, Sender, StoredFile};
 use crate::lang::Lang;
 
@@ -369,8 +370,10 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
-             WHERE a.purged_at IS NULL AND t.status IN ('resolved', 'closed') AND t.updated_at < ?",
+             WHERE a.purged_at IS NULL AND t.status IN (?, ?) AND t.updated_at < ?",
         )
+        .bind(TicketStatus::Resolved.as_str())
+        .bind(TicketStatus::Closed.as_str())
         .bind(&cutoff)
         .fetch_all(&mut *tx)
         .await?;
@@ -448,11 +451,12 @@ impl Store {
         user: &str,
     ) -> anyhow::Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT reference FROM tickets WHERE platform = ? AND platform_user = ? AND status = 'awaiting_user'
+            "SELECT reference FROM tickets WHERE platform = ? AND platform_user = ? AND status = ?
              ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(platform)
         .bind(user)
+        .bind(TicketStatus::AwaitingUser.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(r,)| r))
@@ -491,7 +495,7 @@ impl Store {
         if earlier.is_some() {
             return Ok(true);
         }
-        if !crate::core::ticket::is_live(&status) {
+        if !status.parse::<TicketStatus>()?.is_live() {
             return Ok(false);
         }
         let at = now();
@@ -580,14 +584,18 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let at = now();
         let Some((id,)) = sqlx::query_as::<_, (i64,)>(
-            "UPDATE tickets SET status = 'closed', updated_at = ?
-             WHERE reference = ? AND platform = ? AND platform_user = ? AND status IN ('open', 'claimed', 'awaiting_user')
+            "UPDATE tickets SET status = ?, updated_at = ?
+             WHERE reference = ? AND platform = ? AND platform_user = ? AND status IN (?, ?, ?)
              RETURNING id",
         )
+        .bind(TicketStatus::Closed.as_str())
         .bind(&at)
         .bind(reference)
         .bind(platform)
         .bind(user)
+        .bind(TicketStatus::Open.as_str())
+        .bind(TicketStatus::Claimed.as_str())
+        .bind(TicketStatus::AwaitingUser.as_str())
         .fetch_optional(&mut *tx)
         .await?
         else {
@@ -636,7 +644,7 @@ impl TicketDesk for Store {
         actor: &str,
         action: &'static str,
         change: Change,
-    ) -> anyhow::Result<Result<String, Refusal>> {
+    ) -> anyhow::Result<Result<TicketStatus, Refusal>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT id, status, platform, platform_chat, lang FROM tickets WHERE reference = ?",
@@ -657,7 +665,8 @@ impl TicketDesk for Store {
             tx.commit().await?;
             return Ok(Err(Refusal::NotFound(reference.to_string())));
         };
-        if !change.from.contains(&status.as_str()) {
+        let status: TicketStatus = status.parse()?;
+        if !change.from.contains(&status) {
             Self::audit_in(
                 &mut tx,
                 actor,
@@ -672,13 +681,18 @@ impl TicketDesk for Store {
                 reference: reference.to_string(),
                 status,
                 action,
-                allowed: change.from.join(" or "),
+                allowed: change
+                    .from
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
             }));
         }
         let at = now();
-        let after = change.to.map_or(status.clone(), str::to_string);
+        let after = change.to.unwrap_or(status);
         sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
-            .bind(&after)
+            .bind(after.as_str())
             .bind(&at)
             .bind(id)
             .execute(&mut *tx)

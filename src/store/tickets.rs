@@ -7,13 +7,14 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Store;
+use crate::core::ticket::TicketStatus;
 use crate::core::{Attachment, NewTicket, StoredFile, TicketBrief, TicketStore};
 
 /// A ticket as `tickets list --json` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketSummary {
     pub id: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub category: String,
     pub created_at: String,
     pub updated_at: String,
@@ -205,7 +206,7 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
     let fields: String = row.try_get("fields")?;
     Ok(TicketSummary {
         id: row.try_get("reference")?,
-        status: row.try_get("status")?,
+        status: row.try_get::<String, _>("status")?.parse()?,
         category: row.try_get("category")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -364,15 +365,16 @@ impl TicketStore for Store {
         .bind(user)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(reference, status, category, created_at)| TicketBrief {
-                reference,
-                status,
-                category,
-                created_at,
+        rows.into_iter()
+            .map(|(reference, status, category, created_at)| {
+                Ok(TicketBrief {
+                    reference,
+                    status: status.parse()?,
+                    category,
+                    created_at,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::tickets::attachment_path;
 use super::{Store, now, timestamp};
+use crate::core::ticket::TicketStatus;
 
 impl Store {
     pub async fn blocked(&self, platform: &str, user: &str) -> anyhow::Result<bool> {
@@ -82,10 +83,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let finished: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM tickets WHERE platform = ? AND platform_user = ? AND status IN ('resolved', 'closed')",
+            "SELECT id FROM tickets WHERE platform = ? AND platform_user = ? AND status IN (?, ?)",
         )
         .bind(platform)
         .bind(user)
+        .bind(TicketStatus::Resolved.as_str())
+        .bind(TicketStatus::Closed.as_str())
         .fetch_all(&mut *tx)
         .await?;
         let mut orphans = Vec::new();

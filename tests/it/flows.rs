@@ -728,7 +728,9 @@ async fn a_failed_save_after_adding_to_a_ticket_does_not_add_twice() {
         e.handle(say(text)).await;
     }
     let reference = e.store().inner.tickets()[0].0.clone();
-    e.store().inner.set_status(&reference, "awaiting_user");
+    e.store()
+        .inner
+        .set_status(&reference, alumni_bot::core::TicketStatus::AwaitingUser);
 
     e.store()
         .fail_next_save

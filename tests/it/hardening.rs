@@ -77,7 +77,8 @@ async fn open_tickets_per_user_are_capped() {
     assert_eq!(e.store().tickets().len(), 3);
     // Once one is resolved, there is room again.
     let first = e.store().tickets()[0].0.clone();
-    e.store().set_status(&first, "resolved");
+    e.store()
+        .set_status(&first, alumni_bot::core::TicketStatus::Resolved);
     let r = file_general(&e, "u1", "request 5").await;
     assert!(text(&r).contains("reference"), "{r:?}");
 }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use alumni_bot::core::{Attachment, NewTicket, Sender, TicketStore};
+use alumni_bot::core::{Attachment, NewTicket, Sender, TicketStatus, TicketStore};
 use alumni_bot::store::Store;
 
 use crate::fake_telegram::text_of;
@@ -211,7 +211,7 @@ async fn a_telegram_ticket_reaches_staff_and_their_answers_reach_the_user() {
             .any(|e| e.actor.starts_with("cli:") && e.action == "reply")
     );
     let detail = bot.store.ticket(&reference).await.unwrap().unwrap();
-    assert_eq!(detail.summary.status, "resolved");
+    assert_eq!(detail.summary.status, TicketStatus::Resolved);
     assert_eq!(
         detail.attachment_files.len(),
         1,
@@ -406,7 +406,7 @@ async fn users_add_to_and_withdraw_their_tickets_from_status() {
     assert!(other[0].text.contains("can't find"), "{other:?}");
     let gone = crate::helpers::press(&e, "u1", &withdraw).await;
     assert!(gone[0].text.contains("withdrawn"), "{gone:?}");
-    assert_eq!(e.store().ticket_records()[0].status, "closed");
+    assert_eq!(e.store().ticket_records()[0].status, TicketStatus::Closed);
     let status = say("/status").await;
     assert!(status[0].text.contains(&reference) && status[0].text.contains("closed"));
     assert!(
