@@ -9,8 +9,9 @@
 //! - **USERS at once, flat out**: no pauses at all, so the latency is mostly queueing
 //!   (Little's law); this gives the most messages per second the core sustains.
 //!
-//! Each run reports latency percentiles, messages per second, tickets written and errors
-//! (replies that apologise); a missing ticket fails the benchmark.
+//! Each run reports latency percentiles (overall and for each message of the script),
+//! messages per second, tickets written and errors (replies that apologise); a missing ticket
+//! fails the benchmark.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -71,12 +72,13 @@ async fn run(users: usize) {
         for u in 0..users {
             let engine = engine.clone();
             tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(SCRIPT.len() * rounds);
+                let mut latencies: Vec<(usize, Duration)> =
+                    Vec::with_capacity(SCRIPT.len() * rounds);
                 let mut errors = 0;
                 let mut rng = alumni_bot::matcher::model::XorShift(u as u64 * 7919 + 1);
                 for round in 0..rounds {
                     let from = Sender::private("bench", &format!("user{u}-{round}"));
-                    for text in SCRIPT {
+                    for (step, text) in SCRIPT.iter().enumerate() {
                         if let Some((low, high)) = pause {
                             let wait = low + rng.next_u64() % (high - low);
                             tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -85,10 +87,10 @@ async fn run(users: usize) {
                         let replies = engine
                             .handle(Inbound {
                                 from: from.clone(),
-                                content: Content::Text(text.into()),
+                                content: Content::Text(text.to_string()),
                             })
                             .await;
-                        latencies.push(sent.elapsed());
+                        latencies.push((step, sent.elapsed()));
                         if replies.iter().any(|r| r.text.contains("went wrong")) {
                             errors += 1;
                         }
@@ -98,10 +100,14 @@ async fn run(users: usize) {
             }));
         }
         let mut latencies: Vec<Duration> = Vec::new();
+        let mut by_step: Vec<Vec<Duration>> = vec![Vec::new(); SCRIPT.len()];
         let mut errors = 0;
         for t in tasks {
             let (l, e) = t.await.unwrap();
-            latencies.extend(l);
+            for (step, d) in l {
+                latencies.push(d);
+                by_step[step].push(d);
+            }
             errors += e;
         }
         let elapsed = started.elapsed();
@@ -134,6 +140,16 @@ async fn run(users: usize) {
             bytes.unwrap_or(0.0),
             rss_mb()
         );
+        for (i, mut l) in by_step.into_iter().enumerate() {
+            l.sort();
+            println!(
+                "  message {} ({:?}): median {:.2} ms, p99 {:.2} ms",
+                i + 1,
+                SCRIPT[i],
+                ms(l[l.len() / 2]),
+                ms(l[(l.len() * 99 / 100).min(l.len() - 1)])
+            );
+        }
         assert_eq!(
             tickets,
             users * rounds,

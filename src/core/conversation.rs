@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::message::{Button, Sender};
 use super::ticket::{
-    Attachment, NewTicket, StoredFile, TicketBrief, TicketStatus, TicketStore, TooManyOpen,
+    Attachment, FilingError, NewTicket, StoredFile, TicketBrief, TicketStatus, TicketStore,
     TranscriptLine,
 };
 use crate::knowledge::flow::Detail;
@@ -109,6 +109,22 @@ pub trait ConversationStore: Send + Sync + 'static {
         user: &str,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
+    /// The conversation under `key`, unless staff blocked its user: what handling a message
+    /// needs first, in one read where the store can.
+    fn open(
+        &self,
+        key: &str,
+        platform: &str,
+        user: &str,
+    ) -> impl Future<Output = anyhow::Result<Opened>> + Send {
+        async move {
+            if self.is_blocked(platform, user).await? {
+                return Ok(Opened::Blocked);
+            }
+            Ok(Opened::Conversation(self.load(key).await?))
+        }
+    }
+
     /// `/forget`: deletes the user's conversations and the personal data of their finished
     /// tickets; keeps what live tickets need. Returns the references kept. `who` is the user's
     /// pseudonym: the audit log names them by it, never by their platform id.
@@ -118,6 +134,15 @@ pub trait ConversationStore: Send + Sync + 'static {
         user: &str,
         who: &str,
     ) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
+}
+
+/// What [`ConversationStore::open`] found.
+#[derive(Debug)]
+pub enum Opened {
+    /// Staff blocked the user: no reply at all.
+    Blocked,
+    /// The conversation, if there is one yet.
+    Conversation(Option<Conversation>),
 }
 
 /// Conversations and tickets in memory: for tests and benchmarks of the core alone.
@@ -279,7 +304,7 @@ impl TicketStore for MemoryStore {
         Ok(stored)
     }
 
-    async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
+    async fn create_ticket(&self, ticket: NewTicket) -> Result<String, FilingError> {
         let mut tickets = self.tickets.lock().expect("poisoned");
         if let Some(t) = tickets.iter().find(|t| t.ticket.origin == ticket.origin) {
             return Ok(t.reference.clone());
@@ -294,7 +319,7 @@ impl TicketStore for MemoryStore {
                 })
                 .count();
             if live_count >= max {
-                return Err(TooManyOpen(live_count).into());
+                return Err(FilingError::TooManyOpen(live_count));
             }
         }
         let reference = format!("T-MEM{:03}", tickets.len() + 1);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{debug, info, warn};
 
-use super::conversation::{Conversation, ConversationStore};
+use super::conversation::{Conversation, ConversationStore, Opened};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
 use super::notes::Note;
@@ -203,18 +203,6 @@ impl<S: Stores> Engine<S> {
             Content::Text(text) => lang::detect(text).unwrap_or_default(),
             _ => Lang::default(),
         };
-        match self
-            .store
-            .is_blocked(&inbound.from.platform, &inbound.from.user)
-            .await
-        {
-            Ok(false) => {}
-            Ok(true) => {
-                info!(user = who, "blocked user ignored");
-                return (Vec::new(), Trace::default());
-            }
-            Err(e) => return (self.apology(&who, "block list", &e, hint), Trace::default()),
-        }
         let lock = {
             let mut locks = self.locks.lock().expect("poisoned");
             if locks.len() > 10_000 {
@@ -224,8 +212,16 @@ impl<S: Stores> Engine<S> {
         };
         let _turn = lock.lock().await;
 
-        let mut conversation = match self.store.load(&key).await {
-            Ok(c) => c.unwrap_or_default(),
+        let opened = self
+            .store
+            .open(&key, &inbound.from.platform, &inbound.from.user)
+            .await;
+        let mut conversation = match opened {
+            Ok(Opened::Conversation(c)) => c.unwrap_or_default(),
+            Ok(Opened::Blocked) => {
+                info!(user = who, "blocked user ignored");
+                return (Vec::new(), Trace::default());
+            }
             Err(e) => return (self.apology(&who, "load", &e, hint), Trace::default()),
         };
         if let Content::Text(text) = &inbound.content {

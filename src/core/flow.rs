@@ -13,7 +13,7 @@ use super::conversation::{Conversation, FlowRun};
 use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
 use super::message::{Button, Reply, Upload};
 use super::texts::{fill, tr};
-use super::ticket::{NewTicket, TicketStore, TooManyOpen};
+use super::ticket::{FilingError, NewTicket, TicketStore};
 use super::understand::answers::{self, YesNo};
 use super::understand::chinese;
 use super::understand::details;
@@ -298,8 +298,8 @@ impl<S: Stores> Engine<S> {
                         .await
                     {
                         Ok(reference) => reference,
-                        Err(e) => match e.downcast_ref::<TooManyOpen>() {
-                            Some(TooManyOpen(live)) => {
+                        Err(e) => match e {
+                            FilingError::TooManyOpen(live) => {
                                 info!(user = turn.who, live, "ticket cap");
                                 replies.push(Reply::text(fill(
                                     tr(
@@ -314,7 +314,7 @@ impl<S: Stores> Engine<S> {
                                 self.finish(conversation);
                                 return Ok(replies);
                             }
-                            None => return Err(e),
+                            FilingError::Store(e) => return Err(e),
                         },
                     };
                     let say = step
@@ -936,7 +936,7 @@ impl<S: Stores> Engine<S> {
         step: &Step,
         category: &str,
         turn: &Turn<'_>,
-    ) -> anyhow::Result<String> {
+    ) -> Result<String, FilingError> {
         let run = conversation
             .flow
             .as_ref()

@@ -19,6 +19,6 @@ pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, Me
 pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
 pub use ticket::{
-    Attachment, AttachmentError, Author, NewTicket, StoredFile, TicketBrief, TicketStatus,
-    TicketStore, TooManyOpen, TranscriptLine,
+    Attachment, AttachmentError, Author, FilingError, NewTicket, StoredFile, TicketBrief,
+    TicketStatus, TicketStore, TranscriptLine,
 };

@@ -91,7 +91,7 @@ pub struct NewTicket {
     pub transcript: Vec<TranscriptLine>,
     /// Files already stored with [`TicketStore::store_file`].
     pub attachments: Vec<StoredFile>,
-    /// Refuse with [`TooManyOpen`] if the user already has this many live tickets (checked in
+    /// Refuse with [`FilingError::TooManyOpen`] if the user already has this many live tickets (checked in
     /// the filing transaction; a repeat of an earlier filing is never refused).
     pub max_open: Option<usize>,
     /// The language the user wrote in: staff's replies reach them in it.
@@ -104,10 +104,15 @@ pub(super) enum Addition<'a> {
     File(&'a super::message::Upload),
 }
 
-/// The user already has this many live tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the user already has {0} open tickets")]
-pub struct TooManyOpen(pub usize);
+/// Why a ticket was not filed.
+#[derive(Debug, thiserror::Error)]
+pub enum FilingError {
+    /// The user already has this many live tickets (the cap of [`NewTicket::max_open`]).
+    #[error("the user already has {0} open tickets")]
+    TooManyOpen(usize),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
 
 /// A checked file kept by the store under its content hash, waiting for (or part of) a ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,7 +266,7 @@ pub trait TicketStore: Send + Sync + 'static {
     fn create_ticket(
         &self,
         ticket: NewTicket,
-    ) -> impl Future<Output = anyhow::Result<String>> + Send;
+    ) -> impl Future<Output = Result<String, FilingError>> + Send;
 
     /// The reference of the user's newest ticket that waits for their answer, if any.
     fn awaiting_ticket(

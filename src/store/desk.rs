@@ -139,7 +139,7 @@ impl Store {
         .bind(to_staff)
         .bind(now())
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.into_iter()
             .map(|row| {
@@ -193,7 +193,7 @@ impl Store {
         .bind(platform)
         .bind(&claimed_at)
         .bind(&stale)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected()
             == 1;
@@ -213,7 +213,7 @@ impl Store {
                 .bind(ticket_id)
                 .bind(platform)
                 .bind(&claimed_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 return Err(e);
             }
@@ -225,7 +225,7 @@ impl Store {
         .bind(thread.to_string())
         .bind(ticket_id)
         .bind(platform)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         // Ours, or (our claim was taken over as stale) the one made first: one for everyone.
         self.stored_thread(ticket_id, platform)
@@ -240,7 +240,7 @@ impl Store {
         )
         .bind(ticket_id)
         .bind(platform)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|(thread,)| thread.parse().context("a stored thread id"))
             .transpose()
@@ -250,7 +250,7 @@ impl Store {
         sqlx::query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?")
             .bind(now())
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -259,7 +259,7 @@ impl Store {
     /// dead, and a message to a user is told to staff in the same transaction. The error is
     /// kept for operators (it carries no message text).
     pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (attempts, chat, ticket): (i64, String, Option<i64>) = sqlx::query_as(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?
              RETURNING attempts, chat, ticket_id",
@@ -307,7 +307,7 @@ impl Store {
             "SELECT platform, chat, attempts, last_error FROM outbox
              WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?)
     }
 
@@ -315,7 +315,7 @@ impl Store {
         let rows: Vec<(String, String, String, Option<String>, String, bool)> = sqlx::query_as(
             "SELECT at, actor, action, ticket, detail, allowed FROM audit_log ORDER BY id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         Ok(rows
             .into_iter()
@@ -367,7 +367,7 @@ impl Store {
     pub async fn purge(&self, days: u32, actor: &str) -> anyhow::Result<PurgeReport> {
         let cutoff_at = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
         let cutoff = timestamp(cutoff_at);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT a.id, a.hash FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
              WHERE a.purged_at IS NULL AND t.status IN (?, ?) AND t.updated_at < ?",
@@ -423,7 +423,7 @@ impl Store {
             "SELECT DISTINCT hash FROM ticket_attachments WHERE purged_at IS NOT NULL
              AND hash NOT IN (SELECT hash FROM ticket_attachments WHERE purged_at IS NULL)",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         for (hash,) in unused {
             let path = attachment_path(&self.files, &hash);
@@ -457,7 +457,7 @@ impl Store {
         .bind(platform)
         .bind(user)
         .bind(TicketStatus::AwaitingUser.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.readers)
         .await?;
         Ok(row.map(|(r,)| r))
     }
@@ -473,7 +473,7 @@ impl Store {
         text: Option<&str>,
         file: Option<&StoredFile>,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let Some((id, status)) = sqlx::query_as::<_, (i64, String)>(
             "SELECT id, status FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?",
         )
@@ -581,7 +581,7 @@ impl Store {
         platform: &str,
         user: &str,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let at = now();
         let Some((id,)) = sqlx::query_as::<_, (i64,)>(
             "UPDATE tickets SET status = ?, updated_at = ?
@@ -645,7 +645,7 @@ impl TicketDesk for Store {
         action: &'static str,
         change: Change,
     ) -> anyhow::Result<Result<TicketStatus, Refusal>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT id, status, platform, platform_chat, lang FROM tickets WHERE reference = ?",
         )
@@ -731,7 +731,7 @@ impl TicketDesk for Store {
         reference: Option<&str>,
         reason: &str,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         Self::audit_in(&mut tx, actor, action, reference, reason, false).await?;
         tx.commit().await?;
         Ok(())

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::core::conversation::Opened;
 use crate::core::{Conversation, ConversationStore};
 
 /// Timestamps as the tables keep them: RFC 3339, UTC, milliseconds (so they sort as text).
@@ -55,7 +56,10 @@ pub use tickets::{
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    /// The one connection that writes.
+    writer: SqlitePool,
+    /// Connections that only read.
+    readers: SqlitePool,
     /// Attachments, by content hash.
     files: PathBuf,
     /// The platforms with a staff place configured: new tickets and users' additions are
@@ -78,17 +82,28 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        // One connection writes; the bot's tasks queue for it in order (the pool hands it out
+        // first come, first served). Writers that met in SQLite instead would find the lock
+        // taken and wait in its busy handler, which sleeps: that was the latency tail under
+        // load. The busy timeout stays for other processes (the CLI) writing to the file.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("opening the database {}", path.display()))?;
         MIGRATOR
-            .run(&pool)
+            .run(&writer)
             .await
             .context("applying database migrations")?;
+        // Reads go alongside, on their own connections (WAL: readers never wait for the writer).
+        let readers = SqlitePoolOptions::new()
+            .max_connections(3)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening the database {}", path.display()))?;
         Ok(Store {
-            pool,
+            writer,
+            readers,
             files: files_dir_for(path),
             staff_places: Default::default(),
         })
@@ -100,8 +115,27 @@ impl Store {
         self
     }
 
+    /// The writing connection, for statements outside the store's own (tests, benchmarks).
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.writer
+    }
+}
+
+/// A stored conversation state. One written by an older version that no longer parses starts
+/// afresh rather than locking the user out.
+fn parse_state(json: &str) -> Option<Conversation> {
+    match serde_json::from_str(json) {
+        Ok(conversation) => Some(conversation),
+        Err(e) => {
+            // Not `%e`: serde's message quotes the stored values.
+            tracing::warn!(
+                category = ?e.classify(),
+                line = e.line(),
+                column = e.column(),
+                "a stored conversation no longer parses; starting afresh"
+            );
+            None
+        }
     }
 }
 
@@ -110,26 +144,27 @@ impl ConversationStore for Store {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT state FROM conversations WHERE key = ?")
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
-        match row {
-            None => Ok(None),
-            // A state written by an older version that no longer parses starts afresh rather
-            // than locking the user out.
-            Some((json,)) => match serde_json::from_str(&json) {
-                Ok(conversation) => Ok(Some(conversation)),
-                Err(e) => {
-                    // Not `%e`: serde's message quotes the stored values.
-                    tracing::warn!(
-                        category = ?e.classify(),
-                        line = e.line(),
-                        column = e.column(),
-                        "a stored conversation no longer parses; starting afresh"
-                    );
-                    Ok(None)
-                }
-            },
-        }
+        Ok(row.and_then(|(json,)| parse_state(&json)))
+    }
+
+    async fn open(&self, key: &str, platform: &str, user: &str) -> anyhow::Result<Opened> {
+        // One round trip for the two reads every message needs.
+        let (blocked, state): (bool, Option<String>) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM blocked_users WHERE platform = ? AND user = ?),
+                    (SELECT state FROM conversations WHERE key = ?)",
+        )
+        .bind(platform)
+        .bind(user)
+        .bind(key)
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(if blocked {
+            Opened::Blocked
+        } else {
+            Opened::Conversation(state.as_deref().and_then(parse_state))
+        })
     }
 
     async fn save(&self, key: &str, conversation: &Conversation) -> anyhow::Result<()> {
@@ -143,7 +178,7 @@ impl ConversationStore for Store {
         .bind(json)
         .bind(now())
         .bind(new_revision())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::Store;
 use crate::core::ticket::TicketStatus;
-use crate::core::{Attachment, NewTicket, StoredFile, TicketBrief, TicketStore};
+use crate::core::{Attachment, FilingError, NewTicket, StoredFile, TicketBrief, TicketStore};
 
 /// A ticket as `tickets list --json` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +110,7 @@ impl Store {
 
     pub async fn list_tickets(&self) -> anyhow::Result<Vec<TicketSummary>> {
         let rows = sqlx::query(select_tickets!("ORDER BY t.created_at DESC, t.id DESC"))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter().map(summary_from_row).collect()
     }
@@ -118,7 +118,7 @@ impl Store {
     pub async fn ticket(&self, reference: &str) -> anyhow::Result<Option<TicketDetail>> {
         let Some(row) = sqlx::query(select_tickets!("WHERE t.reference = ?"))
             .bind(reference.trim().to_ascii_uppercase())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.readers)
             .await?
         else {
             return Ok(None);
@@ -128,7 +128,7 @@ impl Store {
             "SELECT hash, media_type, size FROM ticket_attachments WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         let attachment_files = attachments
             .into_iter()
@@ -143,13 +143,13 @@ impl Store {
             "SELECT author, text FROM ticket_transcript WHERE ticket_id = ? ORDER BY seq",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         let events = sqlx::query_as(
             "SELECT at, actor, action, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         let messages = sqlx::query_as(
             "SELECT CASE WHEN chat = 'staff' THEN 'staff' ELSE 'user' END AS \"to\", platform,
@@ -159,7 +159,7 @@ impl Store {
              FROM outbox WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         Ok(Some(TicketDetail {
             summary: summary_from_row(&row)?,
@@ -264,73 +264,11 @@ impl TicketStore for Store {
         })
     }
 
-    async fn create_ticket(&self, ticket: NewTicket) -> anyhow::Result<String> {
-        let now = super::now();
-        let fields = serde_json::to_string(&ticket.fields)?;
-        // IMMEDIATE: take the write lock before the first read, so the check for an earlier
-        // ticket and the insert are one unit, and a busy database waits (busy_timeout) instead
-        // of failing the upgrade from reader to writer.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<(String,)> =
-            sqlx::query_as("SELECT reference FROM tickets WHERE origin = ?")
-                .bind(&ticket.origin)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some((reference,)) = existing {
-            return Ok(reference);
+    async fn create_ticket(&self, ticket: NewTicket) -> Result<String, FilingError> {
+        match self.file(ticket).await? {
+            Filed::Ticket(reference) => Ok(reference),
+            Filed::Capped(live) => Err(FilingError::TooManyOpen(live)),
         }
-        let (id, reference) = loop {
-            let reference = new_reference();
-            let inserted = sqlx::query(
-                "INSERT INTO tickets (reference, origin, category, platform, platform_user, platform_chat, fields, created_at, updated_at, lang)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
-            )
-            .bind(&reference)
-            .bind(&ticket.origin)
-            .bind(&ticket.category)
-            .bind(&ticket.from.platform)
-            .bind(&ticket.from.user)
-            .bind(&ticket.from.chat)
-            .bind(&fields)
-            .bind(&now)
-            .bind(&now)
-            .bind(ticket.lang.tag())
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 1 {
-                break (inserted.last_insert_rowid(), reference);
-            }
-        };
-        for file in &ticket.attachments {
-            self.insert_attachment(&mut tx, id, file, &now).await?;
-        }
-        for (seq, line) in ticket.transcript.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO ticket_transcript (ticket_id, seq, author, text) VALUES (?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(seq as i64)
-            .bind(line.author.as_str())
-            .bind(&line.text)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action) VALUES (?, ?, 'user', 'created')")
-            .bind(id)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        let notice = crate::core::staff::new_ticket_notice(
-            &reference,
-            &ticket.category,
-            &ticket.from.platform,
-            &ticket.fields,
-            ticket.lang,
-        );
-        let files: Vec<String> = ticket.attachments.iter().map(|f| f.hash.clone()).collect();
-        self.tell_staff(&mut tx, &notice, &files, id).await?;
-        tx.commit().await?;
-        Ok(reference)
     }
 
     async fn awaiting_ticket(&self, platform: &str, user: &str) -> anyhow::Result<Option<String>> {
@@ -363,7 +301,7 @@ impl TicketStore for Store {
         )
         .bind(platform)
         .bind(user)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         rows.into_iter()
             .map(|(reference, status, category, created_at)| {
@@ -385,4 +323,105 @@ pub fn files_dir_for(db: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "alumni-bot".into());
     db.with_file_name(format!("{stem}-files"))
+}
+
+/// What filing came to.
+enum Filed {
+    Ticket(String),
+    /// Refused: the user has this many live tickets.
+    Capped(usize),
+}
+
+impl Store {
+    /// Files a ticket in one transaction: the ticket, its files, transcript, first event and
+    /// staff notices; or the ticket filed before from the same origin; or the cap.
+    async fn file(&self, ticket: NewTicket) -> anyhow::Result<Filed> {
+        let now = super::now();
+        let fields = serde_json::to_string(&ticket.fields)?;
+        // IMMEDIATE: take the write lock before the first read, so the check for an earlier
+        // ticket and the insert are one unit, and a busy database waits (busy_timeout) instead
+        // of failing the upgrade from reader to writer.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT reference FROM tickets WHERE origin = ?")
+                .bind(&ticket.origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((reference,)) = existing {
+            return Ok(Filed::Ticket(reference));
+        }
+        if let Some(max) = ticket.max_open {
+            let (live,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM tickets
+                 WHERE platform = ? AND platform_user = ? AND status IN (?, ?, ?)",
+            )
+            .bind(&ticket.from.platform)
+            .bind(&ticket.from.user)
+            .bind(TicketStatus::Open.as_str())
+            .bind(TicketStatus::Claimed.as_str())
+            .bind(TicketStatus::AwaitingUser.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            let live = usize::try_from(live).unwrap_or(usize::MAX);
+            if live >= max {
+                return Ok(Filed::Capped(live));
+            }
+        }
+        let (id, reference) = loop {
+            let reference = new_reference();
+            let inserted = sqlx::query(
+                "INSERT INTO tickets (reference, origin, category, platform, platform_user, platform_chat, fields, created_at, updated_at, lang)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(reference) DO NOTHING",
+            )
+            .bind(&reference)
+            .bind(&ticket.origin)
+            .bind(&ticket.category)
+            .bind(&ticket.from.platform)
+            .bind(&ticket.from.user)
+            .bind(&ticket.from.chat)
+            .bind(&fields)
+            .bind(&now)
+            .bind(&now)
+            .bind(ticket.lang.tag())
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                break (inserted.last_insert_rowid(), reference);
+            }
+        };
+        for file in &ticket.attachments {
+            self.insert_attachment(&mut tx, id, file, &now).await?;
+        }
+        // The transcript in one statement (up to 60 lines: one round trip, not 60).
+        let lines: Vec<(&str, &str)> = ticket
+            .transcript
+            .iter()
+            .map(|line| (line.author.as_str(), line.text.as_str()))
+            .collect();
+        sqlx::query(
+            "INSERT INTO ticket_transcript (ticket_id, seq, author, text)
+             SELECT ?, key, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+             FROM json_each(?)",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(&lines)?)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action) VALUES (?, ?, 'user', 'created')")
+            .bind(id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        let notice = crate::core::staff::new_ticket_notice(
+            &reference,
+            &ticket.category,
+            &ticket.from.platform,
+            &ticket.fields,
+            ticket.lang,
+        );
+        let files: Vec<String> = ticket.attachments.iter().map(|f| f.hash.clone()).collect();
+        self.tell_staff(&mut tx, &notice, &files, id).await?;
+        tx.commit().await?;
+        Ok(Filed::Ticket(reference))
+    }
 }

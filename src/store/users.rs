@@ -11,7 +11,7 @@ impl Store {
             sqlx::query_as("SELECT 1 FROM blocked_users WHERE platform = ? AND user = ?")
                 .bind(platform)
                 .bind(user)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.readers)
                 .await?;
         Ok(row.is_some())
     }
@@ -25,7 +25,7 @@ impl Store {
         actor: &str,
         reason: &str,
     ) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let changed = if blocked {
             sqlx::query(
                 "INSERT INTO blocked_users (platform, user, blocked_at, blocked_by, reason) VALUES (?, ?, ?, ?, ?)
@@ -70,7 +70,7 @@ impl Store {
         user: &str,
         actor: &str,
     ) -> anyhow::Result<Vec<String>> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         // Conversation keys are `platform:chat:user` (`Sender::conversation_key`): compared by
         // exact prefix and suffix (LIKE would ignore case and need escaping).
         let (prefix, suffix) = (format!("{platform}:"), format!(":{user}"));
@@ -158,7 +158,7 @@ impl Store {
         .bind(platform)
         .bind(id)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(written > 0)
@@ -171,7 +171,7 @@ impl Store {
         .bind(now())
         .bind(platform)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -182,7 +182,7 @@ impl Store {
         Ok(
             sqlx::query("DELETE FROM processed_updates WHERE started_at < ?")
                 .bind(timestamp(chrono::Utc::now() - chrono::Duration::days(7)))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected(),
         )

@@ -529,7 +529,10 @@ impl alumni_bot::core::TicketStore for FlakyStore {
         self.inner.store_file(file).await
     }
 
-    async fn create_ticket(&self, t: alumni_bot::core::NewTicket) -> anyhow::Result<String> {
+    async fn create_ticket(
+        &self,
+        t: alumni_bot::core::NewTicket,
+    ) -> Result<String, alumni_bot::core::FilingError> {
         self.inner.create_ticket(t).await
     }
 

@@ -541,3 +541,73 @@ async fn a_stored_row_that_does_not_parse_is_reported_without_its_contents() {
     assert!(shown.contains("outbox message"), "{shown}");
     assert!(!shown.contains("WONG"), "{shown}");
 }
+
+/// The open-ticket cap holds in the SQLite store, checked in the filing transaction: the
+/// fourth live ticket is refused as such (a typed error, not a storage failure), a repeat of an
+/// earlier filing is not, and a closed ticket frees a place. The transcript is kept in order.
+#[tokio::test]
+async fn the_open_ticket_cap_holds_in_the_store() {
+    use alumni_bot::core::{Author, FilingError, TranscriptLine};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let from = Sender::private("telegram", "4700");
+    let filing = |origin: &str| NewTicket {
+        category: "general".into(),
+        from: from.clone(),
+        origin: origin.into(),
+        fields: [("description".to_string(), "help".to_string())].into(),
+        transcript: vec![
+            TranscriptLine {
+                author: Author::User,
+                text: "first".into(),
+            },
+            TranscriptLine {
+                author: Author::Bot,
+                text: "second".into(),
+            },
+        ],
+        attachments: vec![],
+        max_open: Some(3),
+        lang: Default::default(),
+    };
+    let mut references = Vec::new();
+    for i in 0..3 {
+        references.push(
+            store
+                .create_ticket(filing(&format!("o-cap-{i}")))
+                .await
+                .unwrap(),
+        );
+    }
+    match store.create_ticket(filing("o-cap-3")).await {
+        Err(FilingError::TooManyOpen(3)) => {}
+        other => panic!("expected the cap, got {other:?}"),
+    }
+    assert_eq!(
+        store.create_ticket(filing("o-cap-0")).await.unwrap(),
+        references[0],
+        "a repeat of an earlier filing is never refused"
+    );
+    assert!(
+        store
+            .withdraw_ticket(&references[1], "telegram", "4700")
+            .await
+            .unwrap()
+    );
+    store.create_ticket(filing("o-cap-4")).await.unwrap();
+    let lines: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT seq, author, text FROM ticket_transcript
+         WHERE ticket_id = (SELECT id FROM tickets WHERE reference = ?) ORDER BY seq",
+    )
+    .bind(&references[0])
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        lines,
+        [
+            (0, "user".to_string(), "first".to_string()),
+            (1, "bot".to_string(), "second".to_string())
+        ]
+    );
+}
