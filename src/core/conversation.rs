@@ -138,6 +138,8 @@ pub trait ConversationStore: Send + Sync + 'static {
 
 /// What [`ConversationStore::open`] found.
 #[derive(Debug)]
+// Made once per message and unpacked at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Opened {
     /// Staff blocked the user: no reply at all.
     Blocked,
