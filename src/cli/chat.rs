@@ -62,7 +62,7 @@ async fn parse_jsonl(line: &str) -> Result<Inbound, String> {
     let user = input.user.unwrap_or_else(|| PLATFORM.to_string());
     let from = Sender::private(PLATFORM, &user);
     let content = match (input.button, input.file, input.text) {
-        (Some(data), None, None) => Content::Button(data),
+        (Some(data), None, None) => Content::pressed(&data),
         (None, Some(path), caption) => Content::File(read_upload(Path::new(&path), caption).await?),
         (None, None, Some(text)) => Content::Text(text),
         (None, None, None) => return Err("a line needs one of `text`, `button` or `file`".into()),

@@ -22,7 +22,11 @@ pub async fn act(
     action: Action,
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
-    match staff::act(store, actor, true, reference, action).await? {
+    let Ok(reference) = reference.parse::<crate::core::TicketRef>() else {
+        writeln!(out, "Not done: that is not a ticket reference (T-XXXXXX).")?;
+        return Ok(false);
+    };
+    match staff::act(store, actor, true, &reference, action).await? {
         Ok(done) => {
             writeln!(out, "{done}")?;
             Ok(true)

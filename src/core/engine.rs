@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tracing::{debug, info, warn};
 
+use super::buttons::ButtonData;
 use super::conversation::{Conversation, ConversationStore, Opened};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
@@ -31,20 +32,11 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 const TRANSCRIPT_LINES: usize = 60;
 const TRANSCRIPT_LINES_OUTSIDE_FLOWS: usize = 6;
 
-/// Button data. Kept short: Telegram allows 64 bytes of callback data.
-pub(super) const INTENT_PREFIX: &str = "intent:";
-const NONE_OF_THESE: &str = "none";
-/// `lang:<tag>`: a language chosen from `/language`'s buttons.
-const LANGUAGE_PREFIX: &str = "lang:";
 /// Openings of "I did not understand" replies.
 const DONT_KNOW: &str = "Sorry, I don't know about that.";
 const DIDNT_GET_IT: &str = "Sorry I didn't get it right.";
-/// `private:<flow>`: "continue in a private chat". Adapters turn it into a link or a move to a
-/// direct message; pressed in a private chat, it starts the flow.
-pub const PRIVATE_PREFIX: &str = "private:";
 /// The `/start` payload of a deep link into a private chat: `/start f_<flow>`.
 pub const PRIVATE_START: &str = "f_";
-pub(super) const STAFF: &str = "intent:contact_staff";
 
 /// Intents the engine itself refers to; a knowledge base without them still works.
 pub(super) const CONTACT_INTENT: &str = "contact_staff";
@@ -314,6 +306,7 @@ impl<S: Stores> Engine<S> {
     ) -> anyhow::Result<Vec<Reply>> {
         match content {
             Content::Button(data) => self.on_button(conversation, data, turn).await,
+            Content::UnknownButton => Ok(self.unknown_button(conversation, turn)),
             Content::File(upload) => {
                 match self
                     .add_to_ticket(conversation, Addition::File(upload), turn)
@@ -518,7 +511,7 @@ impl<S: Stores> Engine<S> {
     /// A typed reply that picks one of the buttons just offered: its number, its label, "the
     /// first one", a yes or no for buttons that start so ("Yes, go on" / "No, stop it"), and in
     /// a flow the label it shares the most words with.
-    fn chosen_button(&self, conversation: &Conversation, text: &str) -> Option<String> {
+    fn chosen_button(&self, conversation: &Conversation, text: &str) -> Option<ButtonData> {
         let offered = &conversation.offered;
         if let Ok(n) = text.trim_end_matches('.').parse::<usize>() {
             return offered.get(n.checked_sub(1)?).map(|b| b.data.clone());
@@ -641,43 +634,48 @@ impl<S: Stores> Engine<S> {
     async fn on_button(
         &self,
         conversation: &mut Conversation,
-        data: &str,
+        data: &ButtonData,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
-        if let Some(id) = data.strip_prefix(INTENT_PREFIX)
-            && self.kb.intent(id).is_some()
-        {
-            debug!(user = turn.who, intent = id, "chosen");
-            conversation.misunderstood = 0;
-            return self.open_intent(conversation, id, turn).await;
+        match data {
+            ButtonData::Intent(id) if self.kb.intent(id).is_some() => {
+                debug!(user = turn.who, intent = id, "chosen");
+                conversation.misunderstood = 0;
+                self.open_intent(conversation, id, turn).await
+            }
+            ButtonData::Language(lang) => Ok(self.choose_language(conversation, Some(*lang))),
+            ButtonData::NoneOfThese => Ok(self.not_understood(conversation, DIDNT_GET_IT)),
+            ButtonData::Private(flow) if self.kb.flow(flow).is_some() => {
+                self.start_flow(conversation, flow, turn).await
+            }
+            ButtonData::Step { flow, step, answer } => {
+                self.flow_button(conversation, flow, step, *answer, turn)
+                    .await
+            }
+            ButtonData::Resume | ButtonData::Stop => {
+                Ok(self.resume_or_stop(conversation, data == &ButtonData::Stop))
+            }
+            ButtonData::AddTo(reference) => self.add_button(conversation, reference, turn).await,
+            ButtonData::Withdraw(reference) => {
+                self.withdraw_button(conversation, reference, turn).await
+            }
+            // A topic or flow the knowledge base no longer has, or a staff button in a user's
+            // chat (staff buttons act only through the platform's staff routing).
+            ButtonData::Intent(_) | ButtonData::Private(_) | ButtonData::Staff(..) => {
+                Ok(self.unknown_button(conversation, turn))
+            }
         }
-        if let Some(tag) = data.strip_prefix(LANGUAGE_PREFIX)
-            && let Some(lang) = Lang::parse(tag)
-        {
-            return Ok(self.choose_language(conversation, Some(lang)));
-        }
-        if data == NONE_OF_THESE {
-            return Ok(self.not_understood(conversation, DIDNT_GET_IT));
-        }
-        if let Some(flow) = data.strip_prefix(PRIVATE_PREFIX)
-            && self.kb.flow(flow).is_some()
-        {
-            return self.start_flow(conversation, flow, turn).await;
-        }
-        if let Some(replies) = self.flow_button(conversation, data, turn).await? {
-            return Ok(replies);
-        }
-        if let Some(replies) = self.ticket_button(conversation, data, turn).await? {
-            return Ok(replies);
-        }
-        // A button from an older version of the bot, or made up: say so, lose nothing.
+    }
+
+    /// A button from an older version of the bot, or made up: say so, lose nothing.
+    fn unknown_button(&self, conversation: &Conversation, turn: &Turn<'_>) -> Vec<Reply> {
         info!(user = turn.who, "unknown button");
         let mut replies = vec![Reply::text(tr(
             conversation.lang,
             "That button is no longer active. Please type your question, or /help to see what I can do.",
         ))];
         replies.extend(self.reprompt(conversation));
-        Ok(replies)
+        replies
     }
 
     pub(super) async fn on_outcome(
@@ -702,9 +700,12 @@ impl<S: Stores> Engine<S> {
         let mut buttons: Vec<Button> = outcome.candidates[..outcome.choices]
             .iter()
             .filter_map(|c| kb.intent(&c.intent))
-            .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
+            .map(|i| Button::new(&i.title, ButtonData::Intent(i.id.clone())))
             .collect();
-        buttons.push(Button::new(tr(lang, "None of these"), NONE_OF_THESE));
+        buttons.push(Button::new(
+            tr(lang, "None of these"),
+            ButtonData::NoneOfThese,
+        ));
         let question = if buttons.len() == 2 {
             tr(lang, "Did you mean this?")
         } else {
@@ -719,7 +720,7 @@ impl<S: Stores> Engine<S> {
         let offered_languages = conversation
             .offered
             .iter()
-            .any(|b| b.data.starts_with(LANGUAGE_PREFIX));
+            .any(|b| matches!(b.data, ButtonData::Language(_)));
         if offered_languages && let Some(lang) = Lang::parse(text) {
             return Some(lang);
         }
@@ -757,7 +758,7 @@ impl<S: Stores> Engine<S> {
             None => {
                 let buttons = Lang::ALL
                     .iter()
-                    .map(|l| Button::new(l.name(), format!("{LANGUAGE_PREFIX}{}", l.tag())))
+                    .map(|l| Button::new(l.name(), ButtonData::Language(*l)))
                     .collect();
                 vec![
                     Reply::text(tr(conversation.lang, "Which language shall I answer in?"))
@@ -814,7 +815,7 @@ impl<S: Stores> Engine<S> {
         let mut buttons: Vec<Button> = STARTER_TOPICS
             .iter()
             .filter_map(|id| kb.intent(id))
-            .map(|i| Button::new(&i.title, format!("{INTENT_PREFIX}{}", i.id)))
+            .map(|i| Button::new(&i.title, ButtonData::Intent(i.id.clone())))
             .collect();
         buttons.extend(self.staff_button(lang));
         vec![
@@ -831,7 +832,10 @@ impl<S: Stores> Engine<S> {
 
     pub(super) fn staff_button(&self, lang: Lang) -> Vec<Button> {
         if self.kb.intent(CONTACT_INTENT).is_some() {
-            vec![Button::new(tr(lang, "Talk to a person"), STAFF)]
+            vec![Button::new(
+                tr(lang, "Talk to a person"),
+                ButtonData::Intent(CONTACT_INTENT.into()),
+            )]
         } else {
             Vec::new()
         }
@@ -852,7 +856,7 @@ impl<S: Stores> Engine<S> {
                 .related
                 .iter()
                 .filter_map(|r| kb.intent(r))
-                .map(|r| Button::new(&r.title, format!("{INTENT_PREFIX}{}", r.id)))
+                .map(|r| Button::new(&r.title, ButtonData::Intent(r.id.clone())))
                 .collect();
             replies.push(Reply::text(&intent.answer).with_buttons(related));
         }
@@ -898,6 +902,7 @@ fn user_line(conversation: &Conversation, content: &Content) -> String {
                 || "[pressed a button]".to_string(),
                 |b| format!("[{}]", b.label),
             ),
+        Content::UnknownButton => "[pressed a button]".to_string(),
         Content::File(_) => "[sent a file]".to_string(),
     }
 }

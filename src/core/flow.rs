@@ -9,8 +9,9 @@
 use chrono::Datelike;
 use tracing::{debug, info};
 
+use super::buttons::{ButtonData, StepAnswer};
 use super::conversation::{Conversation, FlowRun};
-use super::engine::{Engine, PRIVATE_PREFIX, Stores, Turn};
+use super::engine::{Engine, Stores, Turn};
 use super::message::{Button, Reply, Upload};
 use super::texts::{fill, tr};
 use super::ticket::{FilingError, NewTicket, TicketStore};
@@ -24,58 +25,21 @@ use crate::markup;
 use crate::matcher::Decision;
 use crate::matcher::normalize::tokenize;
 
-const FLOW_PREFIX: &str = "f:";
-const RESUME: &str = "flow:resume";
-const STOP: &str = "flow:stop";
-
 /// Steps passed through without waiting, at most, in one message: flows are checked at load to
 /// have no loop of `next`, this only guards against a knowledge base changed under a saved run.
 const MAX_CHAIN: usize = 32;
 
 /// A user's answer to a waiting step, from a button or from typed text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    Choice(usize),
-    Yes,
-    No,
-    Send,
-    Edit,
-    EditField(usize),
-    Cancel,
-}
-
-impl Answer {
-    fn data(self) -> String {
-        match self {
-            Answer::Choice(i) => i.to_string(),
-            Answer::Yes => "y".into(),
-            Answer::No => "n".into(),
-            Answer::Send => "send".into(),
-            Answer::Edit => "edit".into(),
-            Answer::EditField(i) => format!("e{i}"),
-            Answer::Cancel => "cancel".into(),
-        }
-    }
-
-    fn parse(data: &str) -> Option<Answer> {
-        Some(match data {
-            "y" => Answer::Yes,
-            "n" => Answer::No,
-            "send" => Answer::Send,
-            "edit" => Answer::Edit,
-            "cancel" => Answer::Cancel,
-            _ => match data.strip_prefix('e') {
-                Some(i) => Answer::EditField(i.parse().ok()?),
-                None => Answer::Choice(data.parse().ok()?),
-            },
-        })
-    }
-}
+type Answer = StepAnswer;
 
 fn button(flow: &Flow, step: &Step, label: &str, answer: Answer) -> Button {
     Button::new(
         label,
-        format!("{FLOW_PREFIX}{}:{}:{}", flow.id, step.id, answer.data()),
+        ButtonData::Step {
+            flow: flow.id.clone(),
+            step: step.id.clone(),
+            answer,
+        },
     )
 }
 
@@ -152,7 +116,7 @@ impl<S: Stores> Engine<S> {
                 ))
                 .with_buttons(vec![Button::new(
                     tr(lang, "Continue in a private chat"),
-                    format!("{PRIVATE_PREFIX}{}", flow.id),
+                    ButtonData::Private(flow.id.clone()),
                 )]),
             );
             return Ok(replies);
@@ -441,8 +405,8 @@ impl<S: Stores> Engine<S> {
                 &[("flow", &flow.title)],
             ))
             .with_buttons(vec![
-                Button::new(tr(lang, "Yes, go on"), RESUME),
-                Button::new(tr(lang, "No, stop it"), STOP),
+                Button::new(tr(lang, "Yes, go on"), ButtonData::Resume),
+                Button::new(tr(lang, "No, stop it"), ButtonData::Stop),
             ]),
         )
     }
@@ -485,37 +449,29 @@ impl<S: Stores> Engine<S> {
         }
     }
 
-    /// A button of a flow, or the resume/stop offer. `None` if the data is not a flow's.
+    /// "Go on" or "stop" of an interrupted flow.
+    pub(super) fn resume_or_stop(&self, conversation: &mut Conversation, stop: bool) -> Vec<Reply> {
+        if conversation.flow.is_none() {
+            return vec![Reply::text(tr(
+                conversation.lang,
+                "That conversation has already finished. What can I help you with?",
+            ))];
+        }
+        if stop {
+            return self.cancel(conversation);
+        }
+        self.reprompt(conversation)
+    }
+
+    /// A button of a flow's step: acts if it is the step the user is at.
     pub(super) async fn flow_button(
         &self,
         conversation: &mut Conversation,
-        data: &str,
+        flow_id: &str,
+        step_id: &str,
+        answer: Answer,
         turn: &Turn<'_>,
-    ) -> anyhow::Result<Option<Vec<Reply>>> {
-        if data == RESUME || data == STOP {
-            if conversation.flow.is_none() {
-                return Ok(Some(vec![Reply::text(tr(
-                    conversation.lang,
-                    "That conversation has already finished. What can I help you with?",
-                ))]));
-            }
-            if data == STOP {
-                return Ok(Some(self.cancel(conversation)));
-            }
-            return Ok(Some(self.reprompt(conversation)));
-        }
-        let Some(rest) = data.strip_prefix(FLOW_PREFIX) else {
-            return Ok(None);
-        };
-        let mut parts = rest.splitn(3, ':');
-        let (Some(flow_id), Some(step_id), Some(answer)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Ok(None);
-        };
-        let Some(answer) = Answer::parse(answer) else {
-            return Ok(None);
-        };
+    ) -> anyhow::Result<Vec<Reply>> {
         let current = conversation
             .flow
             .as_ref()
@@ -547,9 +503,9 @@ impl<S: Stores> Engine<S> {
                 };
                 replies.push(Reply::text(text));
             }
-            return Ok(Some(replies));
+            return Ok(replies);
         }
-        self.apply(conversation, answer, turn).await.map(Some)
+        self.apply(conversation, answer, turn).await
     }
 
     /// Acts on an answer to the current step.
@@ -688,8 +644,8 @@ impl<S: Stores> Engine<S> {
                     &[("flow", &flow.title)],
                 ))
                 .with_buttons(vec![
-                    Button::new(tr(lang, "Yes, stop it"), STOP),
-                    Button::new(tr(lang, "No, go on"), RESUME),
+                    Button::new(tr(lang, "Yes, stop it"), ButtonData::Stop),
+                    Button::new(tr(lang, "No, go on"), ButtonData::Resume),
                 ]),
             ]);
         }
@@ -1166,24 +1122,6 @@ fn looks_like_question(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn answers_round_trip_through_button_data() {
-        for a in [
-            Answer::Choice(0),
-            Answer::Choice(11),
-            Answer::Yes,
-            Answer::No,
-            Answer::Send,
-            Answer::Edit,
-            Answer::EditField(3),
-            Answer::Cancel,
-        ] {
-            assert_eq!(Answer::parse(&a.data()), Some(a));
-        }
-        assert_eq!(Answer::parse("x"), None);
-        assert_eq!(Answer::parse("e"), None);
-    }
 
     #[test]
     fn a_change_of_mind_and_what_follows_it() {

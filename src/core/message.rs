@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::buttons::ButtonData;
+
 /// One message from a user.
 #[derive(Debug, Clone)]
 pub struct Inbound {
@@ -42,8 +44,10 @@ impl Sender {
 #[derive(Debug, Clone)]
 pub enum Content {
     Text(String),
-    /// The `data` of a button the bot offered earlier.
-    Button(String),
+    /// The data of a button the bot offered earlier.
+    Button(ButtonData),
+    /// A press of a button this bot never made (an older version's, or made up).
+    UnknownButton,
     /// A file the user sent, already fetched by the adapter.
     File(Upload),
 }
@@ -89,14 +93,24 @@ impl Reply {
 pub struct Button {
     pub label: String,
     /// What comes back as [`Content::Button`] when it is pressed.
-    pub data: String,
+    pub data: ButtonData,
 }
 
 impl Button {
-    pub fn new(label: impl Into<String>, data: impl Into<String>) -> Self {
+    pub fn new(label: impl Into<String>, data: ButtonData) -> Self {
         Button {
             label: label.into(),
-            data: data.into(),
+            data,
+        }
+    }
+}
+
+impl Content {
+    /// A pressed button's data as the platform gave it, parsed.
+    pub fn pressed(data: &str) -> Content {
+        match data.parse() {
+            Ok(data) => Content::Button(data),
+            Err(_) => Content::UnknownButton,
         }
     }
 }

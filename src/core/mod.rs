@@ -1,6 +1,7 @@
 //! The platform-agnostic bot core: messages in, replies out, conversation state kept through a
 //! trait. It knows nothing of Telegram, Discord or SQL.
 
+pub mod buttons;
 pub mod commands;
 pub mod conversation;
 pub mod engine;
@@ -15,10 +16,11 @@ pub mod understand;
 mod user_tickets;
 pub mod validate;
 
+pub use buttons::{ButtonData, StaffButton, StepAnswer};
 pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, MemoryTicket};
 pub use engine::{Engine, Stores};
 pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
 pub use ticket::{
     Attachment, AttachmentError, Author, FilingError, NewTicket, StoredFile, TicketBrief,
-    TicketStatus, TicketStore, TranscriptLine,
+    TicketRef, TicketStatus, TicketStore, TranscriptLine,
 };

@@ -7,8 +7,10 @@ use std::future::Future;
 
 use serde::Serialize;
 
+use super::buttons::{ButtonData, StaffButton};
 use super::message::{Button, Reply};
 use super::texts::{fill, tr};
+use super::ticket::TicketRef;
 use super::ticket::TicketStatus;
 use crate::lang::{self, Lang};
 use crate::markup;
@@ -182,18 +184,18 @@ pub async fn act(
     desk: &impl TicketDesk,
     actor: &str,
     is_staff: bool,
-    reference: &str,
+    reference: &TicketRef,
     action: Action,
 ) -> anyhow::Result<Result<String, Refusal>> {
-    let reference = reference.trim().to_ascii_uppercase();
+    let reference = reference.as_str();
     if !is_staff {
-        desk.audit_refusal(actor, action.name(), Some(&reference), "not staff")
+        desk.audit_refusal(actor, action.name(), Some(reference), "not staff")
             .await?;
         return Ok(Err(Refusal::NotStaff));
     }
     let change = change(&action);
     Ok(desk
-        .apply(&reference, actor, action.name(), change)
+        .apply(reference, actor, action.name(), change)
         .await?
         .map(|status| {
             format!(
@@ -209,7 +211,7 @@ pub async fn answer(
     desk: &impl TicketDesk,
     actor: &str,
     is_staff: bool,
-    reference: &str,
+    reference: &TicketRef,
     action: Action,
 ) -> String {
     match act(desk, actor, is_staff, reference, action).await {
@@ -224,7 +226,7 @@ pub async fn answer(
 
 /// A staff command typed in a staff chat: `/claim T-X`, `/reply T-X text`, `/info T-X text`,
 /// `/resolve T-X note`, `/reopen T-X`. `None` if the text is not one.
-pub fn parse_command(text: &str) -> Option<Result<(String, Action), String>> {
+pub fn parse_command(text: &str) -> Option<Result<(TicketRef, Action), String>> {
     let text = text.trim();
     let rest = text.strip_prefix('/')?;
     let (command, rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -253,27 +255,20 @@ pub fn parse_command(text: &str) -> Option<Result<(String, Action), String>> {
         "reopen" => Ok(Action::Reopen),
         _ => return None,
     };
-    if !reference.to_ascii_uppercase().starts_with("T-") {
+    let Ok(reference) = reference.parse::<TicketRef>() else {
         return Some(Err(format!(
             "Usage: /{command} T-XXXXXX …: which ticket? (its reference)"
         )));
-    }
-    Some(action.map(|a| (reference.to_string(), a)))
+    };
+    Some(action.map(|a| (reference, a)))
 }
 
-/// Button data of the staff notification's actions: `staff:<action>:<reference>`.
-pub const STAFF_PREFIX: &str = "staff:";
-
-/// The action a staff button stands for.
-pub fn parse_button(data: &str) -> Option<(String, Action)> {
-    let rest = data.strip_prefix(STAFF_PREFIX)?;
-    let (action, reference) = rest.split_once(':')?;
-    let action = match action {
-        "claim" => Action::Claim,
-        "resolve" => Action::Resolve("Your request has been handled.".into()),
-        _ => return None,
-    };
-    Some((reference.to_string(), action))
+/// The action a staff notification's button stands for.
+pub fn button_action(button: StaffButton) -> Action {
+    match button {
+        StaffButton::Claim => Action::Claim,
+        StaffButton::Resolve => Action::Resolve("Your request has been handled.".into()),
+    }
 }
 
 /// What staff see of a new ticket in their chat: reference, category, who, and everything the
@@ -301,10 +296,14 @@ pub fn new_ticket_notice(
     text.push_str(&format!(
         "\n\nReply with /reply {reference} <text>, ask with /info {reference} <question>, close with /resolve {reference} <note>; or `alumni-bot tickets show {reference}`."
     ));
-    Reply::text(text).with_buttons(vec![
-        Button::new("Claim", format!("{STAFF_PREFIX}claim:{reference}")),
-        Button::new("Resolve", format!("{STAFF_PREFIX}resolve:{reference}")),
-    ])
+    let buttons = match reference.parse::<TicketRef>() {
+        Ok(id) => vec![
+            Button::new("Claim", ButtonData::Staff(StaffButton::Claim, id.clone())),
+            Button::new("Resolve", ButtonData::Staff(StaffButton::Resolve, id)),
+        ],
+        Err(_) => Vec::new(),
+    };
+    Reply::text(text).with_buttons(buttons)
 }
 
 /// What staff see when a user adds to a ticket (asked or not).
@@ -361,22 +360,19 @@ mod tests {
         assert_eq!(
             parse_command("/reply t-abc234 Your name is fixed."),
             Some(Ok((
-                "t-abc234".into(),
+                "T-ABC234".parse().unwrap(),
                 Action::Reply("Your name is fixed.".into())
             )))
         );
         assert_eq!(
             parse_command("/claim@alumni_bot T-ABC234"),
-            Some(Ok(("T-ABC234".into(), Action::Claim)))
+            Some(Ok(("T-ABC234".parse().unwrap(), Action::Claim)))
         );
         assert!(matches!(parse_command("/reply T-ABC234"), Some(Err(_))));
         assert!(matches!(parse_command("/claim"), Some(Err(_))));
         assert_eq!(parse_command("/help"), None);
         assert_eq!(parse_command("hello"), None);
-        assert_eq!(
-            parse_button("staff:claim:T-ABC234"),
-            Some(("T-ABC234".into(), Action::Claim))
-        );
+        assert!(matches!(parse_command("/claim ABC234"), Some(Err(_))));
     }
 
     #[test]

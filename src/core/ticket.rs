@@ -104,6 +104,47 @@ pub(super) enum Addition<'a> {
     File(&'a super::message::Upload),
 }
 
+/// A ticket's reference as users and staff quote it: `T-` and up to 16 letters or digits,
+/// kept in upper case ("t-ab12cd" typed by staff is `T-AB12CD`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TicketRef(String);
+
+/// Text that is no ticket reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a ticket reference (T-XXXXXX)")]
+pub struct NotARef;
+
+impl TicketRef {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for TicketRef {
+    type Err = NotARef;
+
+    fn from_str(s: &str) -> Result<Self, NotARef> {
+        let upper = s.trim().to_ascii_uppercase();
+        let code = upper.strip_prefix("T-").ok_or(NotARef)?;
+        if code.is_empty() || code.len() > 16 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(NotARef);
+        }
+        Ok(TicketRef(upper))
+    }
+}
+
+impl std::fmt::Display for TicketRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for TicketRef {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Why a ticket was not filed.
 #[derive(Debug, thiserror::Error)]
 pub enum FilingError {

@@ -4,15 +4,13 @@
 
 use tracing::info;
 
+use super::buttons::ButtonData;
 use super::conversation::Conversation;
 use super::engine::{Engine, Stores, Turn};
 use super::message::{Button, Reply};
 use super::texts::{fill, tr};
-use super::ticket::{Addition, Attachment, TicketStatus};
+use super::ticket::{Addition, Attachment, TicketRef, TicketStatus};
 use crate::lang::Lang;
-
-const ADD_PREFIX: &str = "t:add:";
-const WITHDRAW_PREFIX: &str = "t:withdraw:";
 
 impl<S: Stores> Engine<S> {
     /// `/status`: the user's own tickets, with what they can do about the live ones; only in a
@@ -44,15 +42,16 @@ impl<S: Stores> Engine<S> {
                     .ticket_title(&t.category)
                     .unwrap_or(&t.category);
                 let date = t.created_at.get(..10).unwrap_or(&t.created_at);
-                if t.status.is_live() {
+                // A stored reference that is none offers no buttons rather than broken ones.
+                if let (true, Ok(id)) = (t.status.is_live(), t.reference.parse::<TicketRef>()) {
                     let reference = [("reference", t.reference.as_str())];
                     buttons.push(Button::new(
                         fill(tr(lang, "Add to {reference}"), &reference),
-                        format!("{ADD_PREFIX}{}", t.reference),
+                        ButtonData::AddTo(id.clone()),
                     ));
                     buttons.push(Button::new(
                         fill(tr(lang, "Withdraw {reference}"), &reference),
-                        format!("{WITHDRAW_PREFIX}{}", t.reference),
+                        ButtonData::Withdraw(id),
                     ));
                 }
                 format!(
@@ -73,60 +72,66 @@ impl<S: Stores> Engine<S> {
         ])
     }
 
-    /// The "Add to" and "Withdraw" buttons of `/status`. `None` if the data is not theirs.
-    pub(super) async fn ticket_button(
+    /// `/status`'s "Add to": the user's next message goes to that ticket.
+    pub(super) async fn add_button(
         &self,
         conversation: &mut Conversation,
-        data: &str,
+        reference: &TicketRef,
         turn: &Turn<'_>,
-    ) -> anyhow::Result<Option<Vec<Reply>>> {
-        if let Some(reference) = data.strip_prefix(ADD_PREFIX) {
-            let mine = self
-                .store
-                .tickets_of(&turn.from.platform, &turn.from.user)
-                .await?
-                .into_iter()
-                .any(|t| t.reference == reference);
-            if !mine || turn.from.public {
-                return Ok(Some(vec![Reply::text(tr(
-                    conversation.lang,
-                    "I can't find that request among yours. Type /status to see them.",
-                ))]));
-            }
-            conversation.adding_to = Some(reference.to_string());
-            return Ok(Some(vec![Reply::text(fill(
-                tr(
-                    conversation.lang,
-                    "What would you like to add to **{reference}**? Send text, a photo or a PDF.",
-                ),
-                &[("reference", reference)],
-            ))]));
+    ) -> anyhow::Result<Vec<Reply>> {
+        let reference = reference.as_str();
+        let mine = self
+            .store
+            .tickets_of(&turn.from.platform, &turn.from.user)
+            .await?
+            .into_iter()
+            .any(|t| t.reference == reference);
+        if !mine || turn.from.public {
+            return Ok(vec![Reply::text(tr(
+                conversation.lang,
+                "I can't find that request among yours. Type /status to see them.",
+            ))]);
         }
-        if let Some(reference) = data.strip_prefix(WITHDRAW_PREFIX) {
-            let done = !turn.from.public
-                && self
-                    .store
-                    .withdraw_ticket(reference, &turn.from.platform, &turn.from.user)
-                    .await?;
-            info!(user = turn.who, done, "withdraw");
-            let lang = conversation.lang;
-            return Ok(Some(vec![Reply::text(if done {
-                fill(
-                    tr(
-                        lang,
-                        "Your request **{reference}** is withdrawn; the alumni office has been told. You can always send a new one.",
-                    ),
-                    &[("reference", reference)],
-                )
-            } else {
+        conversation.adding_to = Some(reference.to_string());
+        Ok(vec![Reply::text(fill(
+            tr(
+                conversation.lang,
+                "What would you like to add to **{reference}**? Send text, a photo or a PDF.",
+            ),
+            &[("reference", reference)],
+        ))])
+    }
+
+    /// `/status`'s "Withdraw".
+    pub(super) async fn withdraw_button(
+        &self,
+        conversation: &mut Conversation,
+        reference: &TicketRef,
+        turn: &Turn<'_>,
+    ) -> anyhow::Result<Vec<Reply>> {
+        let reference = reference.as_str();
+        let done = !turn.from.public
+            && self
+                .store
+                .withdraw_ticket(reference, &turn.from.platform, &turn.from.user)
+                .await?;
+        info!(user = turn.who, done, "withdraw");
+        let lang = conversation.lang;
+        Ok(vec![Reply::text(if done {
+            fill(
                 tr(
                     lang,
-                    "That request is already closed, or not yours. Type /status to see your requests.",
-                )
-                .to_string()
-            })]));
-        }
-        Ok(None)
+                    "Your request **{reference}** is withdrawn; the alumni office has been told. You can always send a new one.",
+                ),
+                &[("reference", reference)],
+            )
+        } else {
+            tr(
+                lang,
+                "That request is already closed, or not yours. Type /status to see your requests.",
+            )
+            .to_string()
+        })])
     }
 
     /// If the user is adding to a ticket (asked to by staff, or by choice), adds what they sent.

@@ -42,9 +42,8 @@ use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::commands::{DISCORD_LOCALES, describe};
-use crate::core::engine::PRIVATE_PREFIX;
 use crate::core::notes::Note;
-use crate::core::{Button, Engine, Reply, Sender, staff};
+use crate::core::{Button, ButtonData, Engine, Reply, Sender, staff};
 use crate::lang::Lang;
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
 use crate::store::Store;
@@ -573,12 +572,13 @@ impl Handler {
             roles: press.member.as_ref().map(|m| m.roles.clone()),
         };
         let sender = sender(&press.user, press.channel_id, public);
-        if staff::parse_button(&data).is_some() {
+        let parsed = data.parse::<ButtonData>();
+        if matches!(parsed, Ok(ButtonData::Staff(..))) {
             // Answered to the one who pressed, in the place they pressed it.
             let target = defer(ctx, &press.token, press.id, true).await?;
             return Some(Event::new(sender, actor, target, What::Button(data)).id(id));
         }
-        if public && data.starts_with(PRIVATE_PREFIX) {
+        if public && matches!(parsed, Ok(ButtonData::Private(_))) {
             // "Continue in a private chat": the flow starts in the user's DM.
             let target = defer(ctx, &press.token, press.id, true).await?;
             let what = What::Button(data);
@@ -678,24 +678,22 @@ fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
 fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
     let buttons: Vec<CreateButton> = buttons
         .iter()
-        .filter(|b| {
-            let fits = b.data.len() <= MAX_CUSTOM_ID;
-            if !fits {
+        .filter_map(|b| {
+            let data = b.data.to_string();
+            if data.len() > MAX_CUSTOM_ID {
                 warn!(
-                    bytes = b.data.len(),
+                    bytes = data.len(),
                     "a button's data is too long for Discord"
                 );
+                return None;
             }
-            fits
-        })
-        .map(|b| {
             let label: String = b.label.chars().take(MAX_LABEL).collect();
-            let style = if b.data.starts_with(PRIVATE_PREFIX) {
+            let style = if matches!(b.data, ButtonData::Private(_)) {
                 serenity::all::ButtonStyle::Primary
             } else {
                 serenity::all::ButtonStyle::Secondary
             };
-            CreateButton::new(b.data.clone()).label(label).style(style)
+            Some(CreateButton::new(data).label(label).style(style))
         })
         .collect();
     buttons

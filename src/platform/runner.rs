@@ -31,7 +31,7 @@ use crate::core::limits::Verdict;
 use crate::core::notes::Note;
 use crate::core::staff;
 use crate::core::ticket::MAX_ATTACHMENT_BYTES;
-use crate::core::{Content, Engine, Inbound, Reply, Sender, Upload};
+use crate::core::{ButtonData, Content, Engine, Inbound, Reply, Sender, Upload};
 use crate::markup;
 use crate::store::Store;
 
@@ -215,7 +215,7 @@ async fn turn<P: Platform>(
     platform.typing(&reply_to).await;
     let content = match what {
         What::Text(text) => Content::Text(text),
-        What::Button(data) => Content::Button(data),
+        What::Button(data) => Content::pressed(&data),
         // Never personal data in a public place: only the words that came with the file.
         What::File(file) if from.public => Content::Text(file.caption.unwrap_or_default()),
         What::Note(_) => return,
@@ -245,7 +245,12 @@ async fn staff_act<P: Platform>(
 ) -> Option<String> {
     let parsed = match what {
         What::Text(text) if !from.public || staff_place => staff::parse_command(text)?,
-        What::Button(data) => Ok(staff::parse_button(data)?),
+        What::Button(data) => match data.parse() {
+            Ok(ButtonData::Staff(button, reference)) => {
+                Ok((reference, staff::button_action(button)))
+            }
+            _ => return None,
+        },
         _ => return None,
     };
     let (reference, action) = match parsed {

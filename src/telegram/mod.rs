@@ -40,8 +40,8 @@ use tracing::{debug, info, warn};
 
 use crate::config;
 use crate::core::commands::describe;
-use crate::core::engine::{PRIVATE_PREFIX, PRIVATE_START};
-use crate::core::{Engine, Reply, Sender, staff};
+use crate::core::engine::PRIVATE_START;
+use crate::core::{ButtonData, Engine, Reply, Sender, staff};
 use crate::lang::Lang;
 use crate::outgoing::Outgoing;
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
@@ -246,7 +246,7 @@ impl Telegram {
         let (data, message) = (query.data?, query.message?);
         let chat = message.chat();
         let private = chat.is_private();
-        if private && staff::parse_button(&data).is_none() {
+        if private && !matches!(data.parse(), Ok(ButtonData::Staff(..))) {
             // The pressed message's keyboard goes: a step is answered once.
             let (bot, chat, pressed) = (self.bot.clone(), chat.id, message.id());
             self.forget_keyboard(chat, pressed);
@@ -288,24 +288,22 @@ impl Telegram {
         let rows: Vec<Vec<InlineKeyboardButton>> = buttons
             .iter()
             .filter_map(|b| {
-                if let Some(flow) = b.data.strip_prefix(PRIVATE_PREFIX) {
+                if let ButtonData::Private(flow) = &b.data {
                     let link =
                         format!("https://t.me/{}?start={PRIVATE_START}{flow}", self.username);
                     return url::Url::parse(&link)
                         .ok()
                         .map(|u| vec![InlineKeyboardButton::url(b.label.clone(), u)]);
                 }
-                if b.data.len() > MAX_CALLBACK_DATA {
+                let data = b.data.to_string();
+                if data.len() > MAX_CALLBACK_DATA {
                     warn!(
-                        bytes = b.data.len(),
+                        bytes = data.len(),
                         "a button's data is too long for Telegram"
                     );
                     return None;
                 }
-                Some(vec![InlineKeyboardButton::callback(
-                    b.label.clone(),
-                    b.data.clone(),
-                )])
+                Some(vec![InlineKeyboardButton::callback(b.label.clone(), data)])
             })
             .collect();
         (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))

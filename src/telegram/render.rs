@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn replies_are_joined_until_buttons_and_long_texts_split() {
-        let b = vec![Button::new("Yes", "y")];
+        let b = vec![Button::new("Yes", crate::core::ButtonData::Resume)];
         let replies = [
             Reply::text("one"),
             Reply::text("two").with_buttons(b.clone()),

@@ -88,7 +88,7 @@ async fn personas_reach_their_goals() {
                 Content::Text(text.clone())
             } else if let Some(label) = &turn.press {
                 match offered.iter().find(|(l, _)| l == label) {
-                    Some((_, data)) => Content::Button(data.clone()),
+                    Some((_, data)) => Content::pressed(data),
                     None => {
                         failures.push(format!(
                             "{}: turn {t}: no button {label:?} in {offered:?}",
@@ -116,7 +116,7 @@ async fn personas_reach_their_goals() {
             offered = replies
                 .iter()
                 .flat_map(|r: &Reply| &r.buttons)
-                .map(|b| (b.label.clone(), b.data.clone()))
+                .map(|b| (b.label.clone(), b.data.to_string()))
                 .collect();
             let said: String = replies
                 .iter()

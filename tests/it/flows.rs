@@ -23,7 +23,7 @@ fn button(replies: &[Reply], label: &str) -> String {
         .find(|b| b.label.contains(label))
         .unwrap_or_else(|| panic!("no button {label:?} in {replies:#?}"))
         .data
-        .clone()
+        .to_string()
 }
 
 fn file(bytes: &[u8]) -> Content {

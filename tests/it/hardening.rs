@@ -110,7 +110,7 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
         &store,
         "staff",
         true,
-        &references[0],
+        &references[0].parse().unwrap(),
         alumni_bot::core::staff::Action::Resolve("done".into()),
     )
     .await

@@ -56,7 +56,7 @@ pub async fn say(engine: &Engine<MemoryStore>, user: &str, text: &str) -> Vec<Re
 }
 
 pub async fn press(engine: &Engine<MemoryStore>, user: &str, data: &str) -> Vec<Reply> {
-    send(engine, user, Content::Button(data.into())).await
+    send(engine, user, Content::pressed(data)).await
 }
 
 pub fn bin() -> Command {

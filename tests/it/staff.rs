@@ -291,7 +291,7 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
         &store,
         "test",
         true,
-        &references[0],
+        &references[0].parse().unwrap(),
         alumni_bot::core::staff::Action::Resolve("done".into()),
     )
     .await
@@ -349,7 +349,7 @@ async fn a_failed_delivery_is_retried_until_sent() {
         store,
         "cli:test",
         true,
-        &reference,
+        &reference.parse().unwrap(),
         alumni_bot::core::staff::Action::Reply("We are on it.".into()),
     )
     .await
@@ -385,13 +385,13 @@ async fn users_add_to_and_withdraw_their_tickets_from_status() {
         .find(|b| b.label.starts_with("Add to"))
         .unwrap()
         .data
-        .clone();
+        .to_string();
     let withdraw = buttons
         .iter()
         .find(|b| b.label.starts_with("Withdraw"))
         .unwrap()
         .data
-        .clone();
+        .to_string();
     let ask = crate::helpers::press(&e, "u1", &add).await;
     assert!(
         ask[0].text.contains("What would you like to add"),

@@ -285,7 +285,7 @@ async fn a_message_undelivered_after_the_last_attempt_is_dead_and_staff_are_told
         &store,
         "test",
         true,
-        &reference,
+        &reference.parse().unwrap(),
         alumni_bot::core::staff::Action::Reply("We fixed it.".into()),
     )
     .await
@@ -403,7 +403,7 @@ async fn purge_deletes_idle_conversations_and_old_delivered_messages() {
             &store,
             "test",
             true,
-            &reference,
+            &reference.parse().unwrap(),
             alumni_bot::core::staff::Action::Reply("ok".into()),
         )
         .await
