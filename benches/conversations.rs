@@ -77,7 +77,10 @@ async fn run(users: usize) {
                 let mut errors = 0;
                 let mut rng = alumni_bot::matcher::model::XorShift(u as u64 * 7919 + 1);
                 for round in 0..rounds {
-                    let from = Sender::private("bench", &format!("user{u}-{round}"));
+                    let from = Sender::private(
+                        alumni_bot::core::Platform::Console,
+                        &format!("user{u}-{round}"),
+                    );
                     for (step, text) in SCRIPT.iter().enumerate() {
                         if let Some((low, high)) = pause {
                             let wait = low + rng.next_u64() % (high - low);

@@ -44,13 +44,13 @@ pub fn build_matcher(kb: &KnowledgeBase) -> Matcher {
 }
 
 /// The platforms whose staff place is configured (and whose bot runs).
-pub fn staff_places(settings: &Settings) -> Vec<String> {
+pub fn staff_places(settings: &Settings) -> Vec<crate::core::Platform> {
     let mut places = Vec::new();
     if settings.telegram.token.is_some() && settings.telegram.staff_chat.is_some() {
-        places.push(crate::telegram::PLATFORM.to_string());
+        places.push(crate::telegram::PLATFORM);
     }
     if settings.discord.token.is_some() && settings.discord.staff_channel.is_some() {
-        places.push(crate::discord::PLATFORM.to_string());
+        places.push(crate::discord::PLATFORM);
     }
     places
 }

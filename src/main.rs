@@ -244,7 +244,10 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                     | UsersAction::Unblock { user }
                     | UsersAction::Forget { user } => user,
                 };
-                let Some((platform, id)) = user.split_once(':') else {
+                let Some((platform, id)) = user
+                    .split_once(':')
+                    .filter(|(p, _)| p.parse::<alumni_bot::core::Platform>().is_ok())
+                else {
                     eprintln!("alumni-bot: give the user as PLATFORM:ID, e.g. telegram:123456");
                     return Ok(ExitCode::from(2));
                 };

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::core::{Content, Engine, Inbound, Reply, Sender, Stores, Upload};
+use crate::core::{Content, Engine, Inbound, Platform, Reply, Sender, Stores, Upload};
 use crate::markup;
 
-pub const PLATFORM: &str = "console";
+pub const PLATFORM: Platform = Platform::Console;
 
 /// Largest file `chat --jsonl` reads from disk; flows apply their own, smaller limits.
 const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
@@ -59,7 +59,7 @@ async fn next_line(
 async fn parse_jsonl(line: &str) -> Result<Inbound, String> {
     let input: JsonInput =
         serde_json::from_str(line).map_err(|e| format!("not a valid input line: {e}"))?;
-    let user = input.user.unwrap_or_else(|| PLATFORM.to_string());
+    let user = input.user.unwrap_or_else(|| PLATFORM.as_str().to_string());
     let from = Sender::private(PLATFORM, &user);
     let content = match (input.button, input.file, input.text) {
         (Some(data), None, None) => Content::pressed(&data),

@@ -233,7 +233,7 @@ impl MemoryStore {
         let mut tickets = self.tickets.lock().expect("poisoned");
         match tickets.iter_mut().find(|t| {
             t.reference == reference
-                && t.ticket.from.platform == platform
+                && t.ticket.from.platform.as_str() == platform
                 && t.ticket.from.user == user
                 && t.status.is_live()
         }) {
@@ -281,8 +281,9 @@ impl ConversationStore for MemoryStore {
             .expect("poisoned")
             .retain(|k, _| !(k.starts_with(&prefix) && k.ends_with(&suffix)));
         let mut tickets = self.tickets.lock().expect("poisoned");
-        let mine =
-            |t: &MemoryTicket| t.ticket.from.platform == platform && t.ticket.from.user == user;
+        let mine = |t: &MemoryTicket| {
+            t.ticket.from.platform.as_str() == platform && t.ticket.from.user == user
+        };
         tickets.retain(|t| !mine(t) || t.status.is_live());
         Ok(tickets
             .iter()
@@ -344,7 +345,7 @@ impl TicketStore for MemoryStore {
             .rev()
             .find(|t| {
                 t.status == TicketStatus::AwaitingUser
-                    && t.ticket.from.platform == platform
+                    && t.ticket.from.platform.as_str() == platform
                     && t.ticket.from.user == user
             })
             .map(|t| t.reference.clone()))
@@ -370,7 +371,7 @@ impl TicketStore for MemoryStore {
         if self.additions.lock().expect("poisoned").contains(&origin) {
             return Ok(true);
         }
-        let added = self.with_own_live_ticket(reference, &from.platform, &from.user, |t| {
+        let added = self.with_own_live_ticket(reference, from.platform.as_str(), &from.user, |t| {
             t.added.extend(text.map(str::to_string));
             t.added.extend(file.map(|f| f.hash.clone()));
         });
@@ -396,7 +397,7 @@ impl TicketStore for MemoryStore {
         Ok(tickets
             .iter()
             .rev()
-            .filter(|t| t.ticket.from.platform == platform && t.ticket.from.user == user)
+            .filter(|t| t.ticket.from.platform.as_str() == platform && t.ticket.from.user == user)
             .map(|t| TicketBrief {
                 reference: t.reference.clone(),
                 status: t.status,

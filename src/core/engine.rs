@@ -153,7 +153,7 @@ impl<S: Stores> Engine<S> {
             at,
         );
         if verdict != Verdict::Allow {
-            let who = self.pseudonyms.tag(&from.platform, &from.user);
+            let who = self.pseudonyms.tag(from.platform.as_str(), &from.user);
             info!(user = who, ?verdict, "rate limited");
         }
         verdict
@@ -162,11 +162,15 @@ impl<S: Stores> Engine<S> {
     /// A note about the platform around the conversation ([`Note`]) in the user's language;
     /// nothing for a blocked user, who gets no reply at all.
     pub async fn note(&self, from: &Sender, note: Note) -> Vec<Reply> {
-        match self.store.is_blocked(&from.platform, &from.user).await {
+        match self
+            .store
+            .is_blocked(from.platform.as_str(), &from.user)
+            .await
+        {
             Ok(false) => {}
             Ok(true) => return Vec::new(),
             Err(e) => {
-                let who = self.pseudonyms.tag(&from.platform, &from.user);
+                let who = self.pseudonyms.tag(from.platform.as_str(), &from.user);
                 return self.apology(&who, "block list", &e, Lang::default());
             }
         }
@@ -189,7 +193,7 @@ impl<S: Stores> Engine<S> {
         let key = inbound.from.conversation_key();
         let who = self
             .pseudonyms
-            .tag(&inbound.from.platform, &inbound.from.user);
+            .tag(inbound.from.platform.as_str(), &inbound.from.user);
         // The language of the message, for replies before the conversation is at hand.
         let hint = match &inbound.content {
             Content::Text(text) => lang::detect(text).unwrap_or_default(),
@@ -206,7 +210,7 @@ impl<S: Stores> Engine<S> {
 
         let opened = self
             .store
-            .open(&key, &inbound.from.platform, &inbound.from.user)
+            .open(&key, inbound.from.platform.as_str(), &inbound.from.user)
             .await;
         let mut conversation = match opened {
             Ok(Opened::Conversation(c)) => c.unwrap_or_default(),
@@ -594,7 +598,7 @@ impl<S: Stores> Engine<S> {
                 } else {
                     let kept = self
                         .store
-                        .forget(&turn.from.platform, &turn.from.user, turn.who)
+                        .forget(turn.from.platform.as_str(), &turn.from.user, turn.who)
                         .await?;
                     info!(user = turn.who, kept = kept.len(), "forgotten");
                     let lang = conversation.lang;

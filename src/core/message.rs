@@ -13,11 +13,54 @@ pub struct Inbound {
     pub content: Content,
 }
 
+/// The platforms the bot talks on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// The terminal: `alumni-bot chat` (and `chat --jsonl`).
+    Console,
+    Telegram,
+    Discord,
+}
+
+/// A name that is no platform of this bot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a platform of this bot")]
+pub struct UnknownPlatform;
+
+impl Platform {
+    /// As conversation keys, tickets, the outbox and logs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Console => "console",
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Platform {
+    type Err = UnknownPlatform;
+
+    fn from_str(s: &str) -> Result<Self, UnknownPlatform> {
+        match s {
+            "console" => Ok(Platform::Console),
+            "telegram" => Ok(Platform::Telegram),
+            "discord" => Ok(Platform::Discord),
+            _ => Err(UnknownPlatform),
+        }
+    }
+}
+
 /// Who wrote, and where. `user` and `chat` are the platform's own ids, opaque to the core.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sender {
-    /// `"console"`, `"telegram"`, `"discord"`, …
-    pub platform: String,
+    pub platform: Platform,
     pub user: String,
     pub chat: String,
     /// A public place (group, server channel): the core never asks for personal data there.
@@ -26,9 +69,9 @@ pub struct Sender {
 
 impl Sender {
     /// A private conversation whose chat is the user.
-    pub fn private(platform: &str, user: &str) -> Self {
+    pub fn private(platform: Platform, user: &str) -> Self {
         Sender {
-            platform: platform.into(),
+            platform,
             user: user.into(),
             chat: user.into(),
             public: false,

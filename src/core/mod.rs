@@ -19,7 +19,7 @@ pub mod validate;
 pub use buttons::{ButtonData, StaffButton, StepAnswer};
 pub use conversation::{Conversation, ConversationStore, FlowRun, MemoryStore, MemoryTicket};
 pub use engine::{Engine, Stores};
-pub use message::{Button, Content, Inbound, Reply, Sender, Upload};
+pub use message::{Button, Content, Inbound, Platform, Reply, Sender, Upload};
 pub use ticket::{
     Attachment, AttachmentError, Author, FilingError, NewTicket, StoredFile, TicketBrief,
     TicketRef, TicketStatus, TicketStore, TranscriptLine,

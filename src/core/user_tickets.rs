@@ -24,7 +24,7 @@ impl<S: Stores> Engine<S> {
         }
         let tickets = self
             .store
-            .tickets_of(&turn.from.platform, &turn.from.user)
+            .tickets_of(turn.from.platform.as_str(), &turn.from.user)
             .await?;
         if tickets.is_empty() {
             return Ok(vec![Reply::text(tr(
@@ -82,7 +82,7 @@ impl<S: Stores> Engine<S> {
         let reference = reference.as_str();
         let mine = self
             .store
-            .tickets_of(&turn.from.platform, &turn.from.user)
+            .tickets_of(turn.from.platform.as_str(), &turn.from.user)
             .await?
             .into_iter()
             .any(|t| t.reference == reference);
@@ -113,7 +113,7 @@ impl<S: Stores> Engine<S> {
         let done = !turn.from.public
             && self
                 .store
-                .withdraw_ticket(reference, &turn.from.platform, &turn.from.user)
+                .withdraw_ticket(reference, turn.from.platform.as_str(), &turn.from.user)
                 .await?;
         info!(user = turn.who, done, "withdraw");
         let lang = conversation.lang;
@@ -149,7 +149,7 @@ impl<S: Stores> Engine<S> {
             Some(reference) => (reference, false),
             None => match self
                 .store
-                .awaiting_ticket(&turn.from.platform, &turn.from.user)
+                .awaiting_ticket(turn.from.platform.as_str(), &turn.from.user)
                 .await?
             {
                 Some(reference) => (reference, true),

@@ -48,7 +48,7 @@ use crate::lang::Lang;
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
 use crate::store::Store;
 
-pub const PLATFORM: &str = "discord";
+pub const PLATFORM: crate::core::Platform = crate::core::Platform::Discord;
 
 /// Discord's limits on components: custom ids, labels, buttons per row, rows per message.
 const MAX_CUSTOM_ID: usize = 100;
@@ -147,7 +147,7 @@ impl Platform for Discord {
     type Actor = Actor;
 
     fn name(&self) -> &'static str {
-        PLATFORM
+        PLATFORM.as_str()
     }
 
     async fn receive(
@@ -667,7 +667,7 @@ async fn defer(
 
 fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {
     Sender {
-        platform: PLATFORM.into(),
+        platform: PLATFORM,
         user: user.id.get().to_string(),
         chat: channel.get().to_string(),
         public,

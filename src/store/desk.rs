@@ -107,7 +107,7 @@ impl Store {
         files: &[String],
         ticket_id: i64,
     ) -> anyhow::Result<()> {
-        for platform in self.staff_places.iter() {
+        for platform in self.staff_places.iter().map(|p| p.as_str()) {
             Self::enqueue(tx, platform, STAFF_CHAT, message, None, Some(ticket_id)).await?;
             for hash in files {
                 let note = staff::file_notice();
@@ -478,7 +478,7 @@ impl Store {
             "SELECT id, status FROM tickets WHERE reference = ? AND platform = ? AND platform_user = ?",
         )
         .bind(reference)
-        .bind(&from.platform)
+        .bind(from.platform.as_str())
         .bind(&from.user)
         .fetch_optional(&mut *tx)
         .await?

@@ -64,7 +64,7 @@ pub struct Store {
     files: PathBuf,
     /// The platforms with a staff place configured: new tickets and users' additions are
     /// announced there.
-    staff_places: std::sync::Arc<Vec<String>>,
+    staff_places: std::sync::Arc<Vec<crate::core::Platform>>,
 }
 
 impl Store {
@@ -110,7 +110,7 @@ impl Store {
     }
 
     /// Announces tickets to the staff places of these platforms (`"telegram"`, `"discord"`).
-    pub fn with_staff_places(mut self, platforms: Vec<String>) -> Self {
+    pub fn with_staff_places(mut self, platforms: Vec<crate::core::Platform>) -> Self {
         self.staff_places = std::sync::Arc::new(platforms);
         self
     }

@@ -355,7 +355,7 @@ impl Store {
                 "SELECT COUNT(*) FROM tickets
                  WHERE platform = ? AND platform_user = ? AND status IN (?, ?, ?)",
             )
-            .bind(&ticket.from.platform)
+            .bind(ticket.from.platform.as_str())
             .bind(&ticket.from.user)
             .bind(TicketStatus::Open.as_str())
             .bind(TicketStatus::Claimed.as_str())
@@ -376,7 +376,7 @@ impl Store {
             .bind(&reference)
             .bind(&ticket.origin)
             .bind(&ticket.category)
-            .bind(&ticket.from.platform)
+            .bind(ticket.from.platform.as_str())
             .bind(&ticket.from.user)
             .bind(&ticket.from.chat)
             .bind(&fields)
@@ -415,7 +415,7 @@ impl Store {
         let notice = crate::core::staff::new_ticket_notice(
             &reference,
             &ticket.category,
-            &ticket.from.platform,
+            ticket.from.platform.as_str(),
             &ticket.fields,
             ticket.lang,
         );

@@ -47,7 +47,7 @@ use crate::outgoing::Outgoing;
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
 use crate::store::Store;
 
-pub const PLATFORM: &str = "telegram";
+pub const PLATFORM: crate::core::Platform = crate::core::Platform::Telegram;
 
 /// Telegram refuses callback data over 64 bytes.
 const MAX_CALLBACK_DATA: usize = 64;
@@ -185,7 +185,7 @@ impl Telegram {
         let from = message.from.as_ref().filter(|u| !u.is_bot)?;
         let private = message.chat.is_private();
         let sender = Sender {
-            platform: PLATFORM.into(),
+            platform: PLATFORM,
             user: from.id.0.to_string(),
             chat: message.chat.id.0.to_string(),
             public: !private,
@@ -253,7 +253,7 @@ impl Telegram {
             tokio::spawn(async move { remove_keyboard(&bot, chat, pressed).await });
         }
         let sender = Sender {
-            platform: PLATFORM.into(),
+            platform: PLATFORM,
             user: query.from.id.0.to_string(),
             chat: chat.id.0.to_string(),
             public: !private,
@@ -354,7 +354,7 @@ impl Platform for Telegram {
     type Actor = u64;
 
     fn name(&self) -> &'static str {
-        PLATFORM
+        PLATFORM.as_str()
     }
 
     async fn receive(

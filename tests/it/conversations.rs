@@ -109,7 +109,7 @@ async fn personas_reach_their_goals() {
             };
             let (replies, trace) = engine
                 .handle_traced(Inbound {
-                    from: Sender::private("test", &user),
+                    from: Sender::private(alumni_bot::core::Platform::Console, &user),
                     content,
                 })
                 .await;

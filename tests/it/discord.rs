@@ -38,7 +38,7 @@ impl Bot {
         };
         configure(&mut settings);
         let places = if settings.staff_channel.is_some() {
-            vec!["discord".to_string()]
+            vec![alumni_bot::core::Platform::Discord]
         } else {
             Vec::new()
         };
@@ -341,7 +341,7 @@ async fn each_ticket_gets_a_staff_thread_where_staff_act() {
         &bot.store,
         alumni_bot::core::NewTicket {
             category: "general".into(),
-            from: alumni_bot::core::Sender::private("discord", "8300"),
+            from: alumni_bot::core::Sender::private(alumni_bot::core::Platform::Discord, "8300"),
             origin: "o-thread".into(),
             fields: [("description".to_string(), "alias broken".to_string())].into(),
             transcript: vec![],

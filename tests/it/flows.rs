@@ -37,7 +37,7 @@ fn file(bytes: &[u8]) -> Content {
 }
 
 async fn in_flow(e: &Engine<MemoryStore>, user: &str) -> Option<(String, String)> {
-    let key = Sender::private("test", user).conversation_key();
+    let key = Sender::private(alumni_bot::core::Platform::Console, user).conversation_key();
     let c = e.store().load(&key).await.unwrap().unwrap_or_default();
     c.flow.map(|r| (r.flow, r.step))
 }
@@ -352,7 +352,7 @@ async fn contact_staff_opens_a_general_ticket() {
 async fn personal_data_is_never_asked_for_in_a_public_chat() {
     let e = engine();
     let public = Sender {
-        platform: "test".into(),
+        platform: alumni_bot::core::Platform::Console,
         user: "u1".into(),
         chat: "group-1".into(),
         public: true,
@@ -571,7 +571,7 @@ impl alumni_bot::core::TicketStore for FlakyStore {
 #[tokio::test]
 async fn a_failed_save_after_filing_does_not_file_twice() {
     let e = crate::helpers::engine_with(FlakyStore::default());
-    let from = Sender::private("test", "u1");
+    let from = Sender::private(alumni_bot::core::Platform::Console, "u1");
     let say = |text: &str| Inbound {
         from: from.clone(),
         content: Content::Text(text.into()),
@@ -624,7 +624,7 @@ async fn status_lists_a_users_own_tickets_only_in_private() {
 
     let public = Inbound {
         from: Sender {
-            platform: "test".into(),
+            platform: alumni_bot::core::Platform::Console,
             user: "u1".into(),
             chat: "group".into(),
             public: true,
@@ -639,7 +639,7 @@ async fn status_lists_a_users_own_tickets_only_in_private() {
 async fn a_deep_link_from_a_public_chat_starts_the_flow_in_private() {
     let e = engine();
     let public = Sender {
-        platform: "test".into(),
+        platform: alumni_bot::core::Platform::Console,
         user: "u1".into(),
         chat: "group".into(),
         public: true,
@@ -687,7 +687,7 @@ async fn a_file_announced_too_large_is_refused_without_its_bytes() {
 #[tokio::test]
 async fn a_disk_failing_the_id_copy_write_loses_nothing() {
     let e = crate::helpers::engine_with(FlakyStore::default());
-    let from = Sender::private("test", "u1");
+    let from = Sender::private(alumni_bot::core::Platform::Console, "u1");
     let send = |content: Content| Inbound {
         from: from.clone(),
         content,
@@ -716,7 +716,7 @@ async fn a_disk_failing_the_id_copy_write_loses_nothing() {
 #[tokio::test]
 async fn a_failed_save_after_adding_to_a_ticket_does_not_add_twice() {
     let e = crate::helpers::engine_with(FlakyStore::default());
-    let from = Sender::private("test", "u1");
+    let from = Sender::private(alumni_bot::core::Platform::Console, "u1");
     let say = |text: &str| Inbound {
         from: from.clone(),
         content: Content::Text(text.into()),

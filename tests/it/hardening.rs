@@ -21,7 +21,7 @@ async fn blocked_users_are_ignored_and_blocking_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
     let e = engine_with(store.clone());
-    let from = Sender::private("telegram", "4242");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "4242");
     let ask = || Inbound {
         from: from.clone(),
         content: Content::Text("how do I reset my password".into()),
@@ -88,7 +88,7 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
     let e = engine_with(store.clone());
-    let from = Sender::private("telegram", "77");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "77");
     let say = |t: &str| {
         let e = &e;
         let inbound = Inbound {
@@ -119,8 +119,8 @@ async fn forget_deletes_what_it_can_and_says_what_it_kept() {
     say("I need to correct my records").await;
     // Another user, and the same id on another platform: not theirs to forget.
     for from in [
-        Sender::private("telegram", "177"),
-        Sender::private("discord", "77"),
+        Sender::private(alumni_bot::core::Platform::Telegram, "177"),
+        Sender::private(alumni_bot::core::Platform::Discord, "77"),
     ] {
         e.handle(Inbound {
             from,
@@ -260,7 +260,7 @@ async fn a_locked_database_gets_an_apology_then_recovers() {
     let store = Store::open(&db).await.unwrap();
     let e = engine_with(store);
     let ask = || Inbound {
-        from: Sender::private("telegram", "1"),
+        from: Sender::private(alumni_bot::core::Platform::Telegram, "1"),
         content: Content::Text("how do I reset my password".into()),
     };
     let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&db);

@@ -45,7 +45,7 @@ pub fn engine_with<S: alumni_bot::core::Stores>(store: S) -> Engine<S> {
 pub async fn send(engine: &Engine<MemoryStore>, user: &str, content: Content) -> Vec<Reply> {
     engine
         .handle(Inbound {
-            from: Sender::private("test", user),
+            from: Sender::private(alumni_bot::core::Platform::Console, user),
             content,
         })
         .await

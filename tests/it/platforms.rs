@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use alumni_bot::config;
 use alumni_bot::core::limits::Limits;
-use alumni_bot::core::{NewTicket, Sender, TicketStore};
+use alumni_bot::core::{NewTicket, Platform, Sender, TicketStore};
 use alumni_bot::store::Store;
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::fake_discord::{self, FakeDiscord};
 use crate::fake_telegram::{FakeTelegram, TOKEN, text_of};
 use crate::helpers::engine_with;
 
-fn ticket(platform: &str, user: &str, origin: &str) -> NewTicket {
+fn ticket(platform: Platform, user: &str, origin: &str) -> NewTicket {
     NewTicket {
         category: "general".into(),
         from: Sender::private(platform, user),
@@ -96,7 +96,7 @@ async fn a_staff_command_in_a_forum_topic_is_answered_in_that_topic() {
     .await;
     let reference = bot
         .store
-        .create_ticket(ticket("telegram", "7103", "o-topic"))
+        .create_ticket(ticket(Platform::Telegram, "7103", "o-topic"))
         .await
         .unwrap();
     // The announcement, in the ticket's topic (the fake makes topic 77).
@@ -178,7 +178,7 @@ async fn discord_staff_act_from_a_dm() {
     .await;
     let reference = bot
         .store
-        .create_ticket(ticket("discord", "8400", "o-dm"))
+        .create_ticket(ticket(Platform::Discord, "8400", "o-dm"))
         .await
         .unwrap();
     bot.fake.member("9001", &[STAFF_ROLE]);

@@ -229,7 +229,7 @@ async fn wrong_transitions_and_unknown_tickets_are_refused_from_the_cli() {
     let reference = store
         .create_ticket(NewTicket {
             category: "general".into(),
-            from: Sender::private("console", "u1"),
+            from: Sender::private(alumni_bot::core::Platform::Console, "u1"),
             origin: "o1".into(),
             fields: Default::default(),
             transcript: vec![],
@@ -275,7 +275,7 @@ async fn purge_deletes_the_files_of_long_closed_tickets_only() {
             store
                 .create_ticket(NewTicket {
                     category: "correct_records".into(),
-                    from: Sender::private("console", "u1"),
+                    from: Sender::private(alumni_bot::core::Platform::Console, "u1"),
                     origin: format!("o{i}"),
                     fields: Default::default(),
                     transcript: vec![],
@@ -334,7 +334,7 @@ async fn a_failed_delivery_is_retried_until_sent() {
     let reference = store
         .create_ticket(NewTicket {
             category: "general".into(),
-            from: Sender::private("telegram", "8100"),
+            from: Sender::private(alumni_bot::core::Platform::Telegram, "8100"),
             origin: "o-retry".into(),
             fields: Default::default(),
             transcript: vec![],
@@ -436,7 +436,7 @@ async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
         s.staff_topics = true;
     })
     .await;
-    let from = Sender::private("telegram", "8200");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "8200");
     let reference = bot
         .store
         .create_ticket(NewTicket {

@@ -9,7 +9,7 @@ async fn store(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("bot.db"))
         .await
         .unwrap()
-        .with_staff_places(vec!["telegram".into()])
+        .with_staff_places(vec![alumni_bot::core::Platform::Telegram])
 }
 
 async fn file_ticket(store: &Store, from: &Sender, origin: &str) -> String {
@@ -40,7 +40,7 @@ async fn count(store: &Store, sql: &'static str) -> i64 {
 async fn an_addition_retried_after_a_failed_save_is_added_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    let from = Sender::private("telegram", "4100");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "4100");
     let reference = file_ticket(&store, &from, "o-add").await;
     let key = from.conversation_key();
     store.save(&key, &Conversation::default()).await.unwrap();
@@ -80,7 +80,7 @@ async fn an_addition_retried_after_a_failed_save_is_added_once() {
 async fn an_addition_without_a_stored_conversation_is_added_once_too() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    let from = Sender::private("telegram", "4200");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "4200");
     let reference = file_ticket(&store, &from, "o-add2").await;
     for _ in 0..2 {
         assert!(
@@ -117,7 +117,7 @@ async fn long_resolved_ticket_with_a_file(store: &Store, user: &str) -> std::pat
     let reference = store
         .create_ticket(NewTicket {
             category: "correct_records".into(),
-            from: Sender::private("console", user),
+            from: Sender::private(alumni_bot::core::Platform::Console, user),
             origin: format!("o-{user}"),
             fields: Default::default(),
             transcript: vec![],
@@ -227,7 +227,12 @@ async fn one_staff_thread_per_ticket_under_concurrent_deliveries() {
     let dir = tempfile::tempdir().unwrap();
     let one = store(&dir).await;
     let two = Store::open(&dir.path().join("bot.db")).await.unwrap();
-    file_ticket(&one, &Sender::private("telegram", "4300"), "o-thread").await;
+    file_ticket(
+        &one,
+        &Sender::private(alumni_bot::core::Platform::Telegram, "4300"),
+        "o-thread",
+    )
+    .await;
     let (ticket,): (i64,) = sqlx::query_as("SELECT id FROM tickets")
         .fetch_one(one.pool())
         .await
@@ -280,7 +285,12 @@ async fn a_message_undelivered_after_the_last_attempt_is_dead_and_staff_are_told
     use alumni_bot::store::MAX_DELIVERY_ATTEMPTS;
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    let reference = file_ticket(&store, &Sender::private("telegram", "4400"), "o-dead").await;
+    let reference = file_ticket(
+        &store,
+        &Sender::private(alumni_bot::core::Platform::Telegram, "4400"),
+        "o-dead",
+    )
+    .await;
     alumni_bot::core::staff::act(
         &store,
         "test",
@@ -397,7 +407,12 @@ async fn purge_deletes_idle_conversations_and_old_delivered_messages() {
             .unwrap();
     }
     // Three staff notices of a ticket: one delivered long ago, one lately, one never.
-    let reference = file_ticket(&store, &Sender::private("telegram", "4500"), "o-ret").await;
+    let reference = file_ticket(
+        &store,
+        &Sender::private(alumni_bot::core::Platform::Telegram, "4500"),
+        "o-ret",
+    )
+    .await;
     for _ in 0..2 {
         alumni_bot::core::staff::act(
             &store,
@@ -460,7 +475,7 @@ async fn forget_is_audited_without_the_raw_user_id() {
     use alumni_bot::core::{Content, Inbound};
     let dir = tempfile::tempdir().unwrap();
     let e = crate::helpers::engine_with(store(&dir).await);
-    let from = Sender::private("telegram", "987654321");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "987654321");
     for text in ["how do I reset my password", "/forget"] {
         e.handle(Inbound {
             from: from.clone(),
@@ -530,7 +545,12 @@ async fn a_stored_row_that_does_not_parse_is_reported_without_its_contents() {
     assert!(log.text().contains("no longer parses"), "{}", log.text());
     assert!(!log.text().contains("CHAN"), "{}", log.text());
 
-    file_ticket(&store, &Sender::private("telegram", "4600"), "o-corrupt").await;
+    file_ticket(
+        &store,
+        &Sender::private(alumni_bot::core::Platform::Telegram, "4600"),
+        "o-corrupt",
+    )
+    .await;
     sqlx::query("UPDATE outbox SET message = ?")
         .bind(r#"{"text": "hi", "buttons": "WONG Siu Ming"}"#)
         .execute(store.pool())
@@ -550,7 +570,7 @@ async fn the_open_ticket_cap_holds_in_the_store() {
     use alumni_bot::core::{Author, FilingError, TranscriptLine};
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir).await;
-    let from = Sender::private("telegram", "4700");
+    let from = Sender::private(alumni_bot::core::Platform::Telegram, "4700");
     let filing = |origin: &str| NewTicket {
         category: "general".into(),
         from: from.clone(),

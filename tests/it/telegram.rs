@@ -47,7 +47,7 @@ impl Bot {
         };
         configure(&mut settings);
         let places = if settings.staff_chat.is_some() {
-            vec!["telegram".to_string()]
+            vec![alumni_bot::core::Platform::Telegram]
         } else {
             Vec::new()
         };

@@ -28,7 +28,7 @@ fn ticket(user: &str, passport: &str, attachments: Vec<StoredFile>) -> NewTicket
     ]);
     NewTicket {
         category: "correct_records".into(),
-        from: Sender::private("telegram", user),
+        from: Sender::private(alumni_bot::core::Platform::Telegram, user),
         origin: format!("run-{user}-{passport}"),
         fields,
         transcript: vec![
