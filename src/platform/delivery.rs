@@ -62,10 +62,17 @@ async fn deliver_loop<P: Platform>(
                             info!(platform = name, id = item.id, "outbox message delivered");
                         }
                         Err(e) => {
-                            warn!(platform = name, id = item.id, attempts = item.attempts + 1, error = %format!("{e:#}"), "outbox delivery failed; will retry");
-                            if let Err(e) = store.delivery_failed(item.id, &format!("{e:#}")).await
-                            {
-                                warn!(error = %e, "outbox: could not record a failure");
+                            let error = format!("{e:#}");
+                            match store.delivery_failed(item.id, &error).await {
+                                Ok(dead) => warn!(
+                                    platform = name,
+                                    id = item.id,
+                                    attempts = item.attempts + 1,
+                                    error,
+                                    "outbox delivery failed; {}",
+                                    if dead { "given up" } else { "will retry" }
+                                ),
+                                Err(e) => warn!(error = %e, "outbox: could not record a failure"),
                             }
                         }
                     }

@@ -141,25 +141,35 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.readers)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(OutboxItem {
-                    id: row.id,
-                    chat: row.chat,
-                    message: serde_json::from_str(&row.message)
-                        .map_err(|e| super::unreadable("an outbox message", &e))?,
-                    attachment: row.attachment_hash.map(|h| {
-                        (
-                            attachment_path(&self.files, &h),
-                            row.media_type
-                                .unwrap_or_else(|| "application/octet-stream".into()),
-                        )
-                    }),
-                    attempts: row.attempts,
-                    ticket: row.ticket_id.zip(row.reference),
-                })
-            })
-            .collect()
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let message = match serde_json::from_str(&row.message) {
+                Ok(message) => message,
+                Err(e) => {
+                    // A row that cannot be read can never be sent: dead at once (staff told),
+                    // rather than holding up the rows behind it on every look.
+                    let reason = super::unreadable("an outbox message", &e).to_string();
+                    tracing::warn!(id = row.id, error = %reason, "outbox message unreadable");
+                    self.give_up(row.id, &reason).await?;
+                    continue;
+                }
+            };
+            items.push(OutboxItem {
+                id: row.id,
+                chat: row.chat,
+                message,
+                attachment: row.attachment_hash.map(|h| {
+                    (
+                        attachment_path(&self.files, &h),
+                        row.media_type
+                            .unwrap_or_else(|| "application/octet-stream".into()),
+                    )
+                }),
+                attempts: row.attempts,
+                ticket: row.ticket_id.zip(row.reference),
+            });
+        }
+        Ok(items)
     }
 
     /// The staff thread (forum topic, Discord thread) of a ticket on a platform: the one made
@@ -257,8 +267,8 @@ impl Store {
 
     /// A failed delivery: tried again later, with backoff; after [`MAX_DELIVERY_ATTEMPTS`],
     /// dead, and a message to a user is told to staff in the same transaction. The error is
-    /// kept for operators (it carries no message text).
-    pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<()> {
+    /// kept for operators (it carries no message text). Returns whether it is dead.
+    pub async fn delivery_failed(&self, id: i64, error: &str) -> anyhow::Result<bool> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (attempts, chat, ticket): (i64, String, Option<i64>) = sqlx::query_as(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?
@@ -276,12 +286,41 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            return Ok(());
+            return Ok(false);
         }
+        self.bury(&mut tx, id, attempts, &chat, ticket).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A message that can never be sent: dead now, with `reason`.
+    async fn give_up(&self, id: i64, reason: &str) -> anyhow::Result<()> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (attempts, chat, ticket): (i64, String, Option<i64>) = sqlx::query_as(
+            "UPDATE outbox SET last_error = ? WHERE id = ? RETURNING attempts, chat, ticket_id",
+        )
+        .bind(reason)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        self.bury(&mut tx, id, attempts, &chat, ticket).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a message dead inside `tx`; staff hear of one a user will not get.
+    async fn bury(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        id: i64,
+        attempts: i64,
+        chat: &str,
+        ticket: Option<i64>,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE outbox SET dead_at = ? WHERE id = ?")
             .bind(now())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         tracing::warn!(id, attempts, "outbox message dead: no more attempts");
         if chat != STAFF_CHAT
@@ -290,12 +329,11 @@ impl Store {
             let (reference,): (String,) =
                 sqlx::query_as("SELECT reference FROM tickets WHERE id = ?")
                     .bind(ticket)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?;
             let notice = staff::undelivered_notice(&reference, attempts);
-            self.tell_staff(&mut tx, &notice, &[], ticket).await?;
+            self.tell_staff(tx, &notice, &[], ticket).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -556,10 +556,19 @@ async fn a_stored_row_that_does_not_parse_is_reported_without_its_contents() {
         .execute(store.pool())
         .await
         .unwrap();
-    let error = store.due_outbox("telegram", true, 10).await.unwrap_err();
-    let shown = format!("{error:?} {error:#}");
-    assert!(shown.contains("outbox message"), "{shown}");
-    assert!(!shown.contains("WONG"), "{shown}");
+    // The unreadable message is given up at once (it can never be sent) instead of holding up
+    // the outbox on every look; what is kept of it names the fault, not the contents.
+    let due = store.due_outbox("telegram", true, 10).await.unwrap();
+    assert!(due.is_empty(), "{due:?}");
+    let (error, dead): (String, Option<String>) =
+        sqlx::query_as("SELECT last_error, dead_at FROM outbox")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(error.contains("outbox message"), "{error}");
+    assert!(!error.contains("WONG"), "{error}");
+    assert!(dead.is_some(), "dead");
+    assert!(!log.text().contains("WONG"), "{}", log.text());
 }
 
 /// The open-ticket cap holds in the SQLite store, checked in the filing transaction: the
