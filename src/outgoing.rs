@@ -45,6 +45,21 @@ pub fn pack(replies: &[Reply], limit: usize, render: impl Fn(&str) -> String) ->
     out
 }
 
+/// The data a button carries on a platform whose limit is `max` bytes; `None` (logged) for
+/// data over it, so that the button is left out rather than the whole message refused.
+pub fn button_data(button: &Button, max: usize) -> Option<String> {
+    let data = button.data.to_string();
+    if data.len() > max {
+        tracing::warn!(
+            bytes = data.len(),
+            max,
+            "a button's data is too long for the platform"
+        );
+        return None;
+    }
+    Some(data)
+}
+
 fn flush(out: &mut Vec<Outgoing>, text: String, buttons: Vec<Button>, limit: usize) {
     let mut chunks = split(&text, limit);
     let last = chunks.pop().unwrap_or_default();

@@ -679,14 +679,7 @@ fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
     let buttons: Vec<CreateButton> = buttons
         .iter()
         .filter_map(|b| {
-            let data = b.data.to_string();
-            if data.len() > MAX_CUSTOM_ID {
-                warn!(
-                    bytes = data.len(),
-                    "a button's data is too long for Discord"
-                );
-                return None;
-            }
+            let data = crate::outgoing::button_data(b, MAX_CUSTOM_ID)?;
             let label: String = b.label.chars().take(MAX_LABEL).collect();
             let style = if matches!(b.data, ButtonData::Private(_)) {
                 serenity::all::ButtonStyle::Primary

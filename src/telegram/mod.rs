@@ -43,7 +43,7 @@ use crate::core::commands::describe;
 use crate::core::engine::PRIVATE_START;
 use crate::core::{ButtonData, Engine, Reply, Sender, staff};
 use crate::lang::Lang;
-use crate::outgoing::Outgoing;
+use crate::outgoing::{self, Outgoing};
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
 use crate::store::Store;
 
@@ -295,14 +295,7 @@ impl Telegram {
                         .ok()
                         .map(|u| vec![InlineKeyboardButton::url(b.label.clone(), u)]);
                 }
-                let data = b.data.to_string();
-                if data.len() > MAX_CALLBACK_DATA {
-                    warn!(
-                        bytes = data.len(),
-                        "a button's data is too long for Telegram"
-                    );
-                    return None;
-                }
+                let data = outgoing::button_data(b, MAX_CALLBACK_DATA)?;
                 Some(vec![InlineKeyboardButton::callback(b.label.clone(), data)])
             })
             .collect();
