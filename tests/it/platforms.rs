@@ -233,3 +233,261 @@ async fn discord_channel_talk_not_for_the_bot_writes_nothing() {
     assert_eq!(taken, 1, "only the message for the bot is recorded");
     bot.shutdown().await;
 }
+
+/// A platform in the test's hands: events go in through a channel, what the runner sends is
+/// recorded. The runner is the real one, on the real engine and store, with no sockets.
+mod fake {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use alumni_bot::core::{Platform as Name, Reply, Sender};
+    use alumni_bot::platform::{Event, Events, Failure, IncomingFile, Platform, Sending, What};
+    use tokio::sync::{Notify, mpsc};
+
+    pub struct Fake {
+        inbox: Mutex<Option<mpsc::UnboundedReceiver<Event<Fake>>>>,
+        pub sent: Mutex<Vec<(String, String)>>,
+        changed: Notify,
+        pub downloads: AtomicUsize,
+        pub fail_downloads: bool,
+    }
+
+    impl Fake {
+        pub fn new(fail_downloads: bool) -> (Arc<Self>, mpsc::UnboundedSender<Event<Fake>>) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let fake = Fake {
+                inbox: Mutex::new(Some(rx)),
+                sent: Mutex::new(Vec::new()),
+                changed: Notify::new(),
+                downloads: AtomicUsize::new(0),
+                fail_downloads,
+            };
+            (Arc::new(fake), tx)
+        }
+
+        /// Waits until `n` messages were sent; what they said, by where they went.
+        pub async fn wait_sent(&self, n: usize) -> Vec<(String, String)> {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let notified = self.changed.notified();
+                {
+                    let sent = self.sent.lock().unwrap();
+                    if sent.len() >= n {
+                        return sent.clone();
+                    }
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "only {:?}",
+                    self.sent.lock().unwrap()
+                );
+                let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
+            }
+        }
+    }
+
+    /// A message from `user` in their private chat, with the update id `id`.
+    pub fn said(user: &str, id: &str, what: What<Vec<u8>>) -> Event<Fake> {
+        let from = Sender::private(Name::Console, user);
+        Event::new(from, user.to_string(), user.to_string(), what).id(id)
+    }
+
+    pub fn file(size: u64) -> What<Vec<u8>> {
+        What::File(IncomingFile {
+            file: b"%PDF-1.4\n".to_vec(),
+            size,
+            name: "id.pdf".into(),
+            declared_type: Some("application/pdf".into()),
+            caption: None,
+        })
+    }
+
+    impl Platform for Fake {
+        type Target = String;
+        type File = Vec<u8>;
+        type Actor = String;
+
+        fn name(&self) -> &'static str {
+            Name::Console.as_str()
+        }
+
+        async fn receive(
+            self: Arc<Self>,
+            events: Events<Self>,
+            stop: impl Future<Output = ()> + Send + 'static,
+        ) -> anyhow::Result<()> {
+            let mut inbox = self.inbox.lock().unwrap().take().expect("received once");
+            let mut stop = std::pin::pin!(stop);
+            loop {
+                tokio::select! {
+                    () = &mut stop => return Ok(()),
+                    event = inbox.recv() => match event {
+                        Some(event) => events.send(event).await?,
+                        None => {
+                            stop.await;
+                            return Ok(());
+                        }
+                    },
+                }
+            }
+        }
+
+        async fn send(&self, to: &String, replies: &[Reply], _: Sending) -> Result<(), Failure> {
+            let text = replies
+                .iter()
+                .map(|r| r.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            self.sent.lock().unwrap().push((to.clone(), text));
+            self.changed.notify_waiters();
+            Ok(())
+        }
+
+        async fn send_file(
+            &self,
+            to: &String,
+            caption: &Reply,
+            _: Vec<u8>,
+            _: &'static str,
+        ) -> Result<(), Failure> {
+            self.send(to, std::slice::from_ref(caption), Sending::Notice)
+                .await
+        }
+
+        async fn download(&self, file: Vec<u8>) -> Result<Vec<u8>, Failure> {
+            self.downloads.fetch_add(1, Ordering::SeqCst);
+            if self.fail_downloads {
+                return Err(Failure::new("network: cannot connect"));
+            }
+            Ok(file)
+        }
+
+        async fn is_staff(&self, actor: &String) -> bool {
+            actor == "staff-1"
+        }
+
+        fn user_chat(&self, chat: &str) -> anyhow::Result<String> {
+            Ok(chat.to_string())
+        }
+
+        fn staff_place(&self) -> Option<String> {
+            Some("staff".into())
+        }
+    }
+}
+
+/// Starts the runner on a fake platform; the stop signal and the task.
+fn run_fake(
+    store: Store,
+    platform: Arc<fake::Fake>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let engine = Arc::new(engine_with(store));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(alumni_bot::platform::run(engine, platform, async {
+        let _ = stopped.await;
+    }));
+    (stop, task)
+}
+
+/// An update delivered twice is answered once; one user's messages are answered in order;
+/// staff buttons act for staff only, whoever presses them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_answers_once_in_order_and_checks_staff() {
+    use alumni_bot::platform::What;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    let reference = store
+        .create_ticket(ticket(Platform::Console, "someone", "o-fake"))
+        .await
+        .unwrap();
+    let (platform, events) = fake::Fake::new(false);
+    let (stop, task) = run_fake(store, platform.clone());
+    let text = |t: &str| What::Text(t.to_string());
+    events
+        .send(fake::said("u1", "1", text("how do I reset my password")))
+        .unwrap();
+    events
+        .send(fake::said("u1", "1", text("how do I reset my password")))
+        .unwrap();
+    events.send(fake::said("u1", "2", text("thanks"))).unwrap();
+    let claim = What::Button(format!("staff:claim:{reference}"));
+    events.send(fake::said("u2", "3", claim)).unwrap();
+    let sent = platform.wait_sent(3).await;
+    let of_u1: Vec<&String> = sent
+        .iter()
+        .filter(|(to, _)| to == "u1")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(of_u1.len(), 2, "{sent:#?}");
+    assert!(of_u1[0].contains("Forgot password"), "{sent:#?}");
+    assert!(!of_u1[1].contains("Forgot password"), "{sent:#?}");
+    let refused = &sent.iter().find(|(to, _)| to == "u2").unwrap().1;
+    assert!(refused.contains("only alumni office staff"), "{refused}");
+    let claim = What::Button(format!("staff:claim:{reference}"));
+    let mut by_staff = fake::said("staff-1", "4", claim);
+    by_staff.actor = "staff-1".into();
+    events.send(by_staff).unwrap();
+    let sent = platform.wait_sent(4).await;
+    assert!(sent[3].1.contains("claim done"), "{sent:#?}");
+    // Nothing else comes: the repeated update was skipped, not late.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(platform.sent.lock().unwrap().len(), 4);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
+
+/// A file over the core's limit is never downloaded; a download that fails is apologised for,
+/// in the core's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_keeps_the_file_policy() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    let (platform, events) = fake::Fake::new(false);
+    let (stop, task) = run_fake(store.clone(), platform.clone());
+    events
+        .send(fake::said("u1", "1", fake::file(50 * 1024 * 1024)))
+        .unwrap();
+    // Outside a flow the core declines files; what matters here is that none was fetched.
+    platform.wait_sent(1).await;
+    assert_eq!(platform.downloads.load(Ordering::SeqCst), 0);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+
+    let (platform, events) = fake::Fake::new(true);
+    let (stop, task) = run_fake(store, platform.clone());
+    events
+        .send(fake::said("u1", "2", fake::file(1000)))
+        .unwrap();
+    let sent = platform.wait_sent(1).await;
+    assert_eq!(platform.downloads.load(Ordering::SeqCst), 1);
+    assert!(sent[0].1.contains("couldn't fetch that file"), "{sent:#?}");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
+
+/// Shutdown answers every message already taken before the runner returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_what_was_taken() {
+    use alumni_bot::platform::What;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    let (platform, events) = fake::Fake::new(false);
+    let (stop, task) = run_fake(store, platform.clone());
+    for i in 0..5 {
+        let what = What::Text("which browsers work with office 365".into());
+        events
+            .send(fake::said(&format!("u{i}"), &i.to_string(), what))
+            .unwrap();
+    }
+    // Taken by the runner (it is waiting for more), then stopped at once.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    assert_eq!(platform.sent.lock().unwrap().len(), 5);
+}
