@@ -190,6 +190,13 @@ impl<S: Stores> Engine<S> {
 
     /// [`Engine::handle`], with what the engine made of the message.
     pub async fn handle_traced(&self, inbound: Inbound) -> (Vec<Reply>, Trace) {
+        self.handle_in(inbound, None).await
+    }
+
+    /// [`Engine::handle_traced`] with the language the user's app is set to (Telegram's
+    /// `language_code`, Discord's locale): a first conversation starts in it, so that `/start`
+    /// greets a Chinese user in Chinese. What the user writes decides from then on, as always.
+    pub async fn handle_in(&self, inbound: Inbound, locale: Option<Lang>) -> (Vec<Reply>, Trace) {
         let key = inbound.from.conversation_key();
         let who = self
             .pseudonyms
@@ -213,7 +220,10 @@ impl<S: Stores> Engine<S> {
             .open(&key, inbound.from.platform.as_str(), &inbound.from.user)
             .await;
         let mut conversation = match opened {
-            Ok(Opened::Conversation(c)) => c.unwrap_or_default(),
+            Ok(Opened::Conversation(c)) => c.unwrap_or_else(|| Conversation {
+                lang: locale.unwrap_or_default(),
+                ..Conversation::default()
+            }),
             Ok(Opened::Blocked) => {
                 info!(user = who, "blocked user ignored");
                 return (Vec::new(), Trace::default());

@@ -560,7 +560,9 @@ impl Handler {
             return Some(event.await.id(id));
         }
         let sender = sender(&command.user, command.channel_id, public);
-        Some(Event::new(sender, actor, target, what).id(id))
+        let mut event = Event::new(sender, actor, target, what).id(id);
+        event.locale = Lang::parse(&command.locale);
+        Some(event)
     }
 
     async fn on_press(&self, ctx: &Context, press: ComponentInteraction) -> Option<Event<Discord>> {

@@ -120,6 +120,9 @@ pub struct Event<P: Platform> {
     /// chats, nowhere else.
     pub staff_place: bool,
     pub what: What<P::File>,
+    /// The language the user's app is set to, if the platform says: a first conversation
+    /// starts in it.
+    pub locale: Option<crate::lang::Lang>,
     /// Said first, where the user acted: the conversation continues elsewhere (a direct
     /// message), and this note says so.
     pub moved: Option<(P::Target, Note)>,
@@ -155,6 +158,7 @@ impl<P: Platform> Event<P> {
             reply_to,
             staff_place: false,
             what,
+            locale: None,
             moved: None,
         }
     }

@@ -186,6 +186,7 @@ async fn turn<P: Platform>(
         staff_place,
         what,
         moved,
+        locale,
         ..
     } = event;
     if verdict == Verdict::SlowDown {
@@ -229,7 +230,7 @@ async fn turn<P: Platform>(
             }
         },
     };
-    let replies = engine.handle(Inbound { from, content }).await;
+    let (replies, _) = engine.handle_in(Inbound { from, content }, locale).await;
     send(platform, &reply_to, &replies, Sending::Answer).await;
 }
 

@@ -232,6 +232,7 @@ impl Telegram {
         };
         let mut event = Event::new(sender, from.id.0, place, what);
         event.staff_place = staff_place;
+        event.locale = from.language_code.as_deref().and_then(Lang::parse);
         Some(event)
     }
 
@@ -267,6 +268,7 @@ impl Telegram {
         };
         let mut event = Event::new(sender, query.from.id.0, place, What::Button(data));
         event.staff_place = Some(chat.id) == self.staff_chat();
+        event.locale = query.from.language_code.as_deref().and_then(Lang::parse);
         Some(event)
     }
 

@@ -117,6 +117,16 @@ impl FakeTelegram {
         )
     }
 
+    /// A text message from `user` whose Telegram app is set to `language_code`.
+    pub fn say_in_language(&self, user: i64, language_code: &str, text: &str) -> i64 {
+        self.message(
+            user,
+            Self::private_chat(user),
+            json!({ "text": text, "from": {"id": user, "is_bot": false, "first_name": "Alumna",
+                                           "language_code": language_code} }),
+        )
+    }
+
     /// A message in a forum topic `thread` of the supergroup `group`.
     pub fn say_in_topic(&self, user: i64, group: i64, thread: i64, text: &str) -> i64 {
         self.message(

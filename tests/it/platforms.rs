@@ -61,6 +61,36 @@ async fn a_flood_is_cut_off_on_arrival() {
     bot.shutdown().await;
 }
 
+/// A user whose Telegram is in Chinese is greeted in Chinese on `/start`; what they write
+/// decides from then on (an English question gets English).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_greeting_is_in_the_language_of_the_users_app() {
+    let bot = crate::telegram::Bot::start().await;
+    let has_han = |t: &str| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    bot.fake.say_in_language(7301, "zh-hk", "/start");
+    let greeting = text_of(&bot.fake.next_message().await);
+    assert!(has_han(&greeting), "{greeting}");
+    bot.fake
+        .say_in_language(7301, "zh-hk", "how do I reset my password");
+    // The greeting may come in more than one message.
+    let mut answer = String::new();
+    while !answer.contains("Forgot password") {
+        let next = bot.fake.next_message().await;
+        if next["chat_id"] == 7301 {
+            answer = text_of(&next);
+        }
+    }
+    assert!(!has_han(&answer), "{answer}");
+    bot.fake.say_in_language(7302, "en", "/start");
+    let mut english = bot.fake.next_message().await;
+    while english["chat_id"] != 7302 {
+        english = bot.fake.next_message().await;
+    }
+    let english = text_of(&english);
+    assert!(!has_han(&english), "{english}");
+    bot.shutdown().await;
+}
+
 /// A blocked user gets no reply at all, not even the "slow down" of a flood.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocked_user_who_floods_hears_nothing() {
