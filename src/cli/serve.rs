@@ -61,15 +61,21 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
     });
     // A platform that fails stops the others: the service manager sees the bot exit non-zero
     // with the cause logged, and restarts it whole, rather than a bot that is silently deaf.
-    let mut signal = std::pin::pin!(shutdown_signal());
+    // A second signal while the platforms drain ends at once (an operator who means it).
+    let mut signal = Box::pin(shutdown_signal());
     let mut stopping = false;
     let mut failed = None;
     loop {
         tokio::select! {
-            () = &mut signal, if !stopping => {
+            () = &mut signal => {
+                if stopping {
+                    error!("a second shutdown signal: exiting without waiting for the platforms");
+                    anyhow::bail!("stopped by a second signal before the platforms finished");
+                }
                 info!("shutdown requested");
                 stopping = true;
                 let _ = stop_tx.send(true);
+                signal = Box::pin(shutdown_signal());
             }
             done = platforms.join_next() => match done {
                 None => break,

@@ -23,6 +23,15 @@ pub async fn act(
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
     let Ok(reference) = reference.parse::<crate::core::TicketRef>() else {
+        // Refused, and audited like every refusal.
+        staff::TicketDesk::audit_refusal(
+            store,
+            actor,
+            action.name(),
+            None,
+            "not a ticket reference",
+        )
+        .await?;
         writeln!(out, "Not done: that is not a ticket reference (T-XXXXXX).")?;
         return Ok(false);
     };

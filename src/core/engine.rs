@@ -159,6 +159,11 @@ impl<S: Stores> Engine<S> {
         verdict
     }
 
+    /// The user's pseudonym, as logs and the audit name them.
+    pub fn pseudonym(&self, from: &Sender) -> String {
+        self.pseudonyms.tag(from.platform.as_str(), &from.user)
+    }
+
     /// A note about the platform around the conversation ([`Note`]) in the user's language;
     /// nothing for a blocked user, who gets no reply at all.
     pub async fn note(&self, from: &Sender, note: Note) -> Vec<Reply> {

@@ -224,6 +224,11 @@ pub async fn answer(
     }
 }
 
+/// What someone who is not staff hears when they try a staff command.
+pub fn not_staff() -> String {
+    format!("Not done: {}.", Refusal::NotStaff)
+}
+
 /// A staff command typed in a staff chat: `/claim T-X`, `/reply T-X text`, `/info T-X text`,
 /// `/resolve T-X note`, `/reopen T-X`. `None` if the text is not one.
 pub fn parse_command(text: &str) -> Option<Result<(TicketRef, Action), String>> {

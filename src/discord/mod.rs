@@ -81,8 +81,15 @@ pub enum Target {
         token: Arc<str>,
         answered: Arc<AtomicBool>,
         ephemeral: bool,
+        /// Turns true once the interaction is acknowledged (deferred): its answer may be
+        /// edited from then on. The acknowledgement runs beside the event's way to the runner,
+        /// so that events reach the runner in the order they came.
+        acked: tokio::sync::watch::Receiver<bool>,
     },
 }
+
+/// How long an answer waits for its interaction's acknowledgement.
+const ACK_WAIT: Duration = Duration::from_secs(5);
 
 /// Who acted: the member's roles where Discord sent them (in a server), else fetched.
 pub struct Actor {
@@ -203,7 +210,10 @@ impl Platform for Discord {
                     token,
                     answered,
                     ephemeral,
+                    acked,
                 } => {
+                    let mut acked = acked.clone();
+                    let _ = tokio::time::timeout(ACK_WAIT, acked.wait_for(|a| *a)).await;
                     if !answered.swap(true, Ordering::SeqCst) {
                         EditInteractionResponse::new()
                             .content(text)
@@ -260,6 +270,25 @@ impl Platform for Discord {
 
     async fn download(&self, file: Attachment) -> Result<Vec<u8>, Failure> {
         file.download().await.map_err(|e| failure(&e))
+    }
+
+    async fn finish(&self, to: &Target) {
+        // A deferred interaction the bot had nothing to say to (a dropped flood, a blocked
+        // user, a repeat) would show "thinking…" until Discord gives up: its answer goes.
+        if let Target::Interaction {
+            token,
+            answered,
+            acked,
+            ..
+        } = to
+            && !answered.load(Ordering::SeqCst)
+        {
+            let mut acked = acked.clone();
+            let _ = tokio::time::timeout(ACK_WAIT, acked.wait_for(|a| *a)).await;
+            if let Err(e) = self.http.delete_original_interaction_response(token).await {
+                debug!(error = %failure(&e), "could not close an unanswered interaction");
+            }
+        }
     }
 
     async fn typing(&self, to: &Target) {
@@ -417,11 +446,11 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn message(&self, _: Context, message: Message) {
+    async fn message(&self, ctx: Context, message: Message) {
         let Ok(_permit) = self.in_flight.acquire().await else {
             return;
         };
-        if let Some(event) = self.on_message(message) {
+        if let Some(event) = self.on_message(&ctx, message).await {
             self.pass(event).await;
         }
     }
@@ -458,28 +487,37 @@ impl Handler {
             .map(ChannelId::from)
     }
 
-    fn staff_role(&self) -> Option<RoleId> {
-        self.settings
-            .staff_role
-            .and_then(NonZeroU64::new)
-            .map(RoleId::from)
+    /// Whether `channel` is the staff channel or a thread in it (a ticket's). Asked of
+    /// Discord only for staff commands typed elsewhere than the staff channel: they are rare.
+    async fn in_staff_channel(&self, ctx: &Context, channel: ChannelId) -> bool {
+        let Some(staff) = self.staff_channel() else {
+            return false;
+        };
+        if channel == staff {
+            return true;
+        }
+        match channel.to_channel(&ctx.http).await {
+            Ok(serenity::all::Channel::Guild(c)) => c.parent_id == Some(staff),
+            Ok(_) => false,
+            Err(e) => {
+                debug!(error = %failure(&e), "could not look up a channel");
+                false
+            }
+        }
     }
 
     /// A message, if it is for the bot: in a DM, a mention of the bot, or a staff command in
-    /// the staff channel (or by a member with the staff role, in a ticket's thread).
-    fn on_message(&self, message: Message) -> Option<Event<Discord>> {
+    /// the staff channel or one of its threads (a ticket's).
+    async fn on_message(&self, ctx: &Context, message: Message) -> Option<Event<Discord>> {
         let me = *self.me.get()?;
         if message.author.bot {
             return None;
         }
         let public = message.guild_id.is_some();
         let roles = message.member.as_ref().map(|m| m.roles.clone());
-        let has_staff_role = self
-            .staff_role()
-            .is_some_and(|r| roles.as_ref().is_some_and(|roles| roles.contains(&r)));
-        let staff_place =
-            public && (Some(message.channel_id) == self.staff_channel() || has_staff_role);
-        let text = if !public || (staff_place && staff::parse_command(&message.content).is_some()) {
+        let staff_command = public && staff::parse_command(&message.content).is_some();
+        let staff_place = staff_command && self.in_staff_channel(ctx, message.channel_id).await;
+        let text = if !public || staff_place {
             message.content.clone()
         } else if message.mentions_user_id(me) {
             // Without the mention itself (`<@id>` or `<@!id>`).
@@ -543,7 +581,7 @@ impl Handler {
         let id = format!("i{}", command.id);
         // In a server, `/ticket` and `/status` go to the user's DM: only they see it.
         let moving = public && matches!(name, "ticket" | "status");
-        let target = defer(ctx, &command.token, command.id, moving).await?;
+        let target = defer(ctx, &command.token, command.id, moving);
         let actor = Actor {
             user: command.user.id,
             roles: command.member.as_ref().map(|m| m.roles.clone()),
@@ -577,12 +615,12 @@ impl Handler {
         let parsed = data.parse::<ButtonData>();
         if matches!(parsed, Ok(ButtonData::Staff(..))) {
             // Answered to the one who pressed, in the place they pressed it.
-            let target = defer(ctx, &press.token, press.id, true).await?;
+            let target = defer(ctx, &press.token, press.id, true);
             return Some(Event::new(sender, actor, target, What::Button(data)).id(id));
         }
         if public && matches!(parsed, Ok(ButtonData::Private(_))) {
             // "Continue in a private chat": the flow starts in the user's DM.
-            let target = defer(ctx, &press.token, press.id, true).await?;
+            let target = defer(ctx, &press.token, press.id, true);
             let what = What::Button(data);
             let event = self.to_dm(
                 ctx,
@@ -604,9 +642,13 @@ impl Handler {
                 CreateInteractionResponseMessage::new().components(disabled(&press.message)),
             )
         };
-        if let Err(e) = press.create_response(&ctx.http, ack).await {
-            warn!(error = %failure(&e), "could not acknowledge a button press");
-        }
+        // Beside the event's way to the runner (no wait before it: events keep their order).
+        let (http, press_id, token) = (ctx.http.clone(), press.id, press.token.clone());
+        tokio::spawn(async move {
+            if let Err(e) = ack.execute(&http, (press_id, &token)).await {
+                warn!(error = %failure(&e), "could not acknowledge a button press");
+            }
+        });
         let target = Target::Channel(press.channel_id);
         Some(Event::new(sender, actor, target, What::Button(data)).id(id))
     }
@@ -644,27 +686,27 @@ impl Handler {
 }
 
 /// Acknowledges an interaction within Discord's 3 seconds by deferring its answer (for the
-/// user alone when `ephemeral`); where its answer goes.
-async fn defer(
-    ctx: &Context,
-    token: &str,
-    id: serenity::all::InteractionId,
-    ephemeral: bool,
-) -> Option<Target> {
-    let deferred = CreateInteractionResponse::Defer(
-        CreateInteractionResponseMessage::new().ephemeral(ephemeral),
-    )
-    .execute(&ctx.http, (id, token))
-    .await;
-    if let Err(e) = deferred {
-        warn!(error = %failure(&e), "could not acknowledge an interaction");
-        return None;
-    }
-    Some(Target::Interaction {
+/// user alone when `ephemeral`), beside the event's way to the runner; where its answer goes.
+fn defer(ctx: &Context, token: &str, id: serenity::all::InteractionId, ephemeral: bool) -> Target {
+    let (acked_tx, acked) = tokio::sync::watch::channel(false);
+    let (http, owned_token) = (ctx.http.clone(), token.to_string());
+    tokio::spawn(async move {
+        let deferred = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+        )
+        .execute(&http, (id, &owned_token))
+        .await;
+        if let Err(e) = deferred {
+            warn!(error = %failure(&e), "could not acknowledge an interaction");
+        }
+        let _ = acked_tx.send(true);
+    });
+    Target::Interaction {
         token: token.into(),
         answered: Arc::new(AtomicBool::new(false)),
         ephemeral,
-    })
+        acked,
+    }
 }
 
 fn sender(user: &User, channel: ChannelId, public: bool) -> Sender {

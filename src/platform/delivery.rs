@@ -23,6 +23,10 @@ const POLL: Duration = Duration::from_millis(250);
 /// Rows taken at a time.
 const BATCH: i64 = 20;
 
+/// The longest one delivery may take (files included); past it, it counts as failed and is
+/// tried again later.
+const DELIVERY: Duration = Duration::from_secs(60);
+
 /// Delivers the platform's messages, users' and staff's side by side, until `stop` resolves.
 pub(super) async fn run<P: Platform>(
     store: Store,
@@ -54,7 +58,10 @@ async fn deliver_loop<P: Platform>(
         match store.due_outbox(name, to_staff, BATCH).await {
             Ok(items) => {
                 for item in items {
-                    match deliver(store, platform, &item).await {
+                    let delivered = tokio::time::timeout(DELIVERY, deliver(store, platform, &item))
+                        .await
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("timed out")));
+                    match delivered {
                         Ok(()) => {
                             if let Err(e) = store.delivered(item.id).await {
                                 warn!(error = %e, "outbox: could not mark delivered");

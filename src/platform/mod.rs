@@ -63,6 +63,12 @@ pub trait Platform: Send + Sync + Sized + 'static {
     /// Downloads a file a user sent.
     fn download(&self, file: Self::File) -> impl Future<Output = Result<Vec<u8>, Failure>> + Send;
 
+    /// Called when the bot is done with an event, whether it said anything or not: a platform
+    /// that acknowledged an interaction by promising an answer closes it if none came.
+    fn finish(&self, _to: &Self::Target) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
     /// Shows that the bot is writing, where the platform can.
     fn typing(&self, _to: &Self::Target) -> impl Future<Output = ()> + Send {
         async {}

@@ -38,11 +38,16 @@ use crate::store::Store;
 /// Events taken from the platform and not yet given their turn.
 const QUEUE: usize = 1_024;
 
-/// How long shutdown waits for the messages in flight.
+/// How long shutdown waits for the messages in flight, then for the outbox's last round.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Runs `platform` on `engine` until `shutdown` resolves (then drains and returns `Ok`) or its
-/// receiving fails (then returns the cause).
+/// The longest one message may take, sends included (Telegram's pace for a group is 20
+/// messages a minute): past it the turn is given up, logged, and the conversation's next
+/// message goes on. A platform call that never returns cannot hold a user up for good.
+const TURN: Duration = Duration::from_secs(120);
+
+/// Runs `platform` on `engine` until `shutdown` resolves (then drains and returns `Ok`) or a
+/// part of it fails (receiving, or the outbox task: then it drains and returns the cause).
 pub async fn run<P: Platform>(
     engine: Arc<Engine<Store>>,
     platform: Arc<P>,
@@ -51,21 +56,23 @@ pub async fn run<P: Platform>(
     let name = platform.name();
     let (events_tx, mut events) = mpsc::channel::<Event<P>>(QUEUE);
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The outbox stops after the drain: answers of the last messages may owe staff notices.
+    let (outbox_stop_tx, outbox_stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let outbox = tokio::spawn(delivery::run(
+    let mut outbox = tokio::spawn(delivery::run(
         engine.store().clone(),
         platform.clone(),
-        stopped(stop_rx.clone()),
+        stopped(outbox_stop_rx),
     ));
-    let receiving = platform
-        .clone()
-        .receive(events_tx, stopped(stop_rx.clone()));
+    let receiving = platform.clone().receive(events_tx, stopped(stop_rx));
     let mut receiving = std::pin::pin!(receiving);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut stopping = false;
     let mut received: Option<anyhow::Result<()>> = None;
+    let mut failed: Option<anyhow::Error> = None;
+    let mut outbox_done = false;
     let mut open = true;
     let mut order = Order::default();
     let mut turns = JoinSet::new();
@@ -90,6 +97,18 @@ pub async fn run<P: Platform>(
                 // What was taken is still answered; nothing more comes.
                 events.close();
             }
+            // The outbox ends only when told to: ending before is a failure of the platform.
+            done = &mut outbox, if !outbox_done => {
+                outbox_done = true;
+                let cause = match done {
+                    Err(e) => anyhow::anyhow!("the outbox task failed: {e}"),
+                    Ok(()) => anyhow::anyhow!("the outbox stopped by itself"),
+                };
+                error!(platform = name, error = %cause, "platform failed");
+                failed = Some(cause);
+                stopping = true;
+                let _ = stop_tx.send(true);
+            }
             event = events.recv(), if open => match event {
                 Some(event) => arrive(&engine, &platform, &mut order, &mut turns, event),
                 None => open = false,
@@ -109,13 +128,24 @@ pub async fn run<P: Platform>(
             left = turns.len(),
             "shutdown: messages still in flight were dropped"
         );
+        turns.abort_all();
     }
-    let _ = stop_tx.send(true);
-    if let Err(e) = outbox.await {
-        error!(platform = name, error = %e, "the outbox task failed");
+    let _ = outbox_stop_tx.send(true);
+    if !outbox_done {
+        match tokio::time::timeout(DRAIN, &mut outbox).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(platform = name, error = %e, "the outbox task failed"),
+            Err(_) => {
+                warn!(platform = name, "shutdown: the outbox did not stop in time");
+                outbox.abort();
+            }
+        }
     }
     info!(platform = name, "{name} stopped");
-    received.unwrap_or(Ok(()))
+    match (failed, received) {
+        (Some(e), _) => Err(e),
+        (None, received) => received.unwrap_or(Ok(())),
+    }
 }
 
 fn log_panic(platform: &str, done: Result<(), tokio::task::JoinError>) {
@@ -133,14 +163,27 @@ fn arrive<P: Platform>(
     event: Event<P>,
 ) {
     let verdict = engine.rate(&event.from, event.at);
+    let platform = platform.clone();
     if verdict == Verdict::Drop {
+        // Nothing is said; an interaction waiting for an answer is closed.
+        turns.spawn(async move { platform.finish(&event.reply_to).await });
         return;
     }
     let place = order.join(event.from.conversation_key());
-    let (engine, platform) = (engine.clone(), platform.clone());
+    let engine = engine.clone();
     turns.spawn(async move {
         let done = place.wait().await;
-        once(&engine, &*platform, event, verdict).await;
+        let reply_to = event.reply_to.clone();
+        if tokio::time::timeout(TURN, once(&engine, &*platform, event, verdict))
+            .await
+            .is_err()
+        {
+            warn!(
+                platform = platform.name(),
+                "a message took too long; given up"
+            );
+        }
+        platform.finish(&reply_to).await;
         drop(done);
     });
 }
@@ -200,6 +243,9 @@ async fn turn<P: Platform>(
         return;
     }
     if let Some(answer) = staff_act(engine, platform, &from, &actor, staff_place, &what).await {
+        if answer.is_empty() {
+            return;
+        }
         send(
             platform,
             &reply_to,
@@ -235,7 +281,9 @@ async fn turn<P: Platform>(
 }
 
 /// A staff command or button, acted on; what to tell the one who acted. `None` if the event is
-/// none (or a command typed in a public place that is not the staff place).
+/// none (or a command typed in a public place that is not the staff place). Someone who is not
+/// staff is refused (and audited under their pseudonym), never shown staff usage; a blocked
+/// user hears nothing.
 async fn staff_act<P: Platform>(
     engine: &Engine<Store>,
     platform: &P,
@@ -254,13 +302,30 @@ async fn staff_act<P: Platform>(
         },
         _ => return None,
     };
-    let (reference, action) = match parsed {
-        Ok(parsed) => parsed,
-        Err(usage) => return Some(usage),
-    };
+    match engine
+        .store()
+        .blocked(from.platform.as_str(), &from.user)
+        .await
+    {
+        Ok(false) => {}
+        Ok(true) => return Some(String::new()),
+        Err(e) => warn!(error = %e, "could not read the block list"),
+    }
     let is_staff = platform.is_staff(actor).await;
-    let who = format!("{}:{}", platform.name(), from.user);
-    Some(staff::answer(engine.store(), &who, is_staff, &reference, action).await)
+    // Staff are named by their platform id (the office needs to know who acted); anyone else
+    // by their pseudonym, like everywhere else in the logs and the audit.
+    let who = if is_staff {
+        format!("{}:{}", platform.name(), from.user)
+    } else {
+        engine.pseudonym(from)
+    };
+    match parsed {
+        Ok((reference, action)) => {
+            Some(staff::answer(engine.store(), &who, is_staff, &reference, action).await)
+        }
+        Err(usage) if is_staff => Some(usage),
+        Err(_) => Some(staff::not_staff()),
+    }
 }
 
 /// The file the user sent, downloaded unless it is over the core's limit (then the core hears

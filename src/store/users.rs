@@ -125,6 +125,20 @@ impl Store {
         .bind(user)
         .fetch_all(&mut *tx)
         .await?;
+        // What the audit log says of the user by their platform id (a block naming them, an
+        // attempt at a staff command) goes too: named "a forgotten user" from now on.
+        let raw = format!("{platform}:{user}");
+        sqlx::query("UPDATE audit_log SET actor = 'a forgotten user' WHERE actor = ?")
+            .bind(&raw)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE audit_log SET detail = 'a forgotten user' || substr(detail, length(?1) + 1)
+             WHERE detail = ?1 OR substr(detail, 1, length(?1) + 1) = ?1 || ' '",
+        )
+        .bind(&raw)
+        .execute(&mut *tx)
+        .await?;
         Self::audit_in(
             &mut tx,
             actor,

@@ -41,7 +41,7 @@ use tracing::{debug, info, warn};
 use crate::config;
 use crate::core::commands::describe;
 use crate::core::engine::PRIVATE_START;
-use crate::core::{ButtonData, Engine, Reply, Sender, staff};
+use crate::core::{ButtonData, Engine, Reply, Sender};
 use crate::lang::Lang;
 use crate::outgoing::{self, Outgoing};
 use crate::platform::{self, Event, Events, Failure, IncomingFile, Platform, Sending, What};
@@ -143,7 +143,7 @@ impl Telegram {
         stop: impl Future<Output = ()> + Send,
     ) where
         L: UpdateListener,
-        L::Err: std::fmt::Debug,
+        L::Err: ListenerError,
     {
         let stop_token = listener.stop_token();
         let mut updates = std::pin::pin!(listener.as_stream());
@@ -163,7 +163,7 @@ impl Telegram {
                             break;
                         }
                     }
-                    Some(Err(e)) => warn!(error = ?e, "telegram update listener"),
+                    Some(Err(e)) => warn!(error = %e.failure(), "telegram update listener"),
                     None => break,
                 },
             }
@@ -220,10 +220,9 @@ impl Telegram {
                 // Stickers, voice, locations… come as an empty text: said in words by the core.
                 None => What::Text(text.to_string()),
             }
-        } else if staff_place && staff::parse_command(text).is_some() {
-            What::Text(text.to_string())
         } else {
-            // In a group: only what is addressed to the bot, and never a file.
+            // In a group (the staff group too): only what is addressed to the bot (a command
+            // for no bot or for this one, a mention, a reply), and never a file.
             let replied_to_bot = message
                 .reply_to_message()
                 .and_then(|m| m.from.as_ref())
@@ -515,6 +514,24 @@ impl Platform for Telegram {
             chat,
             thread: Some(ThreadId(MessageId(id))),
         })
+    }
+}
+
+/// An error of an update listener, as it may be logged: never the Debug form of a Bot API
+/// error, which quotes the reply (getUpdates: what users wrote).
+trait ListenerError {
+    fn failure(&self) -> Failure;
+}
+
+impl ListenerError for RequestError {
+    fn failure(&self) -> Failure {
+        failure(self)
+    }
+}
+
+impl ListenerError for std::convert::Infallible {
+    fn failure(&self) -> Failure {
+        match *self {}
     }
 }
 

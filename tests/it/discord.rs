@@ -205,11 +205,18 @@ async fn a_flow_needing_personal_data_moves_from_the_channel_to_a_dm() {
     assert_eq!(private, "private:correct_records");
 
     let id = bot.fake.press("4", Some(CHANNEL), &invitation, &private);
-    let note = bot
-        .fake
-        .next("POST", &format!("/interactions/{id}/token-{id}/callback"))
-        .await;
-    let dm = bot.fake.next("POST", "/users/@me/channels").await;
+    // The acknowledgement and the DM's opening run side by side: in either order.
+    let callback = format!("/interactions/{id}/token-{id}/callback");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (note, dm) = loop {
+        let calls = bot.fake.calls();
+        let find = |path: &str| calls.iter().find(|c| c.path.ends_with(path)).cloned();
+        if let (Some(note), Some(dm)) = (find(&callback), find("/users/@me/channels")) {
+            break (note, dm);
+        }
+        assert!(std::time::Instant::now() < deadline, "{calls:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(dm.body["recipient_id"], "4");
     assert_eq!(note.body["type"], 5, "deferred within the time limit");
     assert_eq!(

@@ -42,6 +42,8 @@ struct Inner {
     members: HashMap<String, Vec<String>>,
     /// The token is refused (401) everywhere.
     refuse_token: bool,
+    /// Threads made, by id: their parent channel.
+    threads: HashMap<String, String>,
 }
 
 #[derive(Default)]
@@ -372,12 +374,34 @@ async fn rest(
         }
         ("PUT", p) if p.ends_with("/commands") => (StatusCode::OK, json!([])),
         ("POST", p) if p.starts_with("/api/v10/channels/") && p.ends_with("/threads") => {
-            let parent = p.split('/').nth(4).unwrap_or_default();
+            let parent = p.split('/').nth(4).unwrap_or_default().to_string();
+            inner.threads.insert(new_id.clone(), parent.clone());
             (
                 StatusCode::CREATED,
                 json!({"id": new_id, "type": 11, "guild_id": GUILD, "parent_id": parent,
                        "name": body["name"].clone()}),
             )
+        }
+        ("GET", p)
+            if p.strip_prefix("/api/v10/channels/")
+                .is_some_and(|id| inner.threads.contains_key(id)) =>
+        {
+            let id = p.trim_start_matches("/api/v10/channels/").to_string();
+            (
+                StatusCode::OK,
+                json!({"id": id, "type": 12, "guild_id": GUILD, "parent_id": inner.threads[&id],
+                       "name": "Ticket"}),
+            )
+        }
+        ("GET", p) if p.starts_with("/api/v10/channels/") && !p.contains("/messages") => {
+            let id = p.trim_start_matches("/api/v10/channels/").to_string();
+            (
+                StatusCode::OK,
+                json!({"id": id, "type": 0, "guild_id": GUILD, "name": "general"}),
+            )
+        }
+        ("DELETE", p) if p.starts_with("/api/v10/webhooks/") => {
+            (StatusCode::NO_CONTENT, Value::Null)
         }
         ("POST", p) if p.ends_with("/typing") => (StatusCode::NO_CONTENT, Value::Null),
         ("POST", p) if p.ends_with("/callback") => (StatusCode::NO_CONTENT, Value::Null),

@@ -282,10 +282,20 @@ mod fake {
         changed: Notify,
         pub downloads: AtomicUsize,
         pub fail_downloads: bool,
+        /// How long each send takes.
+        pub send_time: Duration,
     }
 
     impl Fake {
         pub fn new(fail_downloads: bool) -> (Arc<Self>, mpsc::UnboundedSender<Event<Fake>>) {
+            Self::slow(fail_downloads, Duration::ZERO)
+        }
+
+        /// A fake whose every send takes `send_time`.
+        pub fn slow(
+            fail_downloads: bool,
+            send_time: Duration,
+        ) -> (Arc<Self>, mpsc::UnboundedSender<Event<Fake>>) {
             let (tx, rx) = mpsc::unbounded_channel();
             let fake = Fake {
                 inbox: Mutex::new(Some(rx)),
@@ -293,6 +303,7 @@ mod fake {
                 changed: Notify::new(),
                 downloads: AtomicUsize::new(0),
                 fail_downloads,
+                send_time,
             };
             (Arc::new(fake), tx)
         }
@@ -365,6 +376,7 @@ mod fake {
         }
 
         async fn send(&self, to: &String, replies: &[Reply], _: Sending) -> Result<(), Failure> {
+            tokio::time::sleep(self.send_time).await;
             let text = replies
                 .iter()
                 .map(|r| r.text.as_str())
@@ -507,7 +519,8 @@ async fn shutdown_answers_what_was_taken() {
     use alumni_bot::platform::What;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
-    let (platform, events) = fake::Fake::new(false);
+    // Answers take a while to send: they are still on their way when shutdown comes.
+    let (platform, events) = fake::Fake::slow(false, Duration::from_millis(700));
     let (stop, task) = run_fake(store, platform.clone());
     for i in 0..5 {
         let what = What::Text("which browsers work with office 365".into());
@@ -515,9 +528,59 @@ async fn shutdown_answers_what_was_taken() {
             .send(fake::said(&format!("u{i}"), &i.to_string(), what))
             .unwrap();
     }
-    // Taken by the runner (it is waiting for more), then stopped at once.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Taken by the runner (it is waiting for more), then stopped while answers are being sent.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(platform.sent.lock().unwrap().is_empty(), "still in flight");
     let _ = stop.send(());
     task.await.unwrap().unwrap();
     assert_eq!(platform.sent.lock().unwrap().len(), 5);
+}
+
+/// Staff commands are heard in the staff channel and its threads, and in DMs; not in a public
+/// channel, even from a member with the staff role (the confirmation would be public).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_staff_commands_are_not_taken_in_public_channels() {
+    const STAFF_ROLE: &str = "660";
+    let bot = crate::discord::Bot::start_with(|s| {
+        s.staff_channel = Some(650);
+        s.staff_role = Some(STAFF_ROLE.parse().unwrap());
+    })
+    .await;
+    let reference = bot
+        .store
+        .create_ticket(ticket(Platform::Discord, "8600", "o-public"))
+        .await
+        .unwrap();
+    // The announcement to the staff channel.
+    let notice = bot.fake.next_message().await;
+    assert_eq!(notice["channel_id"], "650", "{notice:#}");
+    bot.fake.say_with_roles(
+        "9001",
+        Some(fake_discord::CHANNEL),
+        &format!("/claim {reference}"),
+        json!([]),
+        &[STAFF_ROLE],
+    );
+    bot.fake
+        .no_message_within(Duration::from_millis(1500))
+        .await;
+    let ticket = bot.store.ticket(reference.as_str()).await.unwrap().unwrap();
+    assert_eq!(ticket.summary.status.as_str(), "open");
+    bot.shutdown().await;
+}
+
+/// A blocked user's slash command gets no answer, and the deferred "thinking…" is taken away
+/// rather than left hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interaction_the_bot_does_not_answer_is_closed() {
+    let bot = crate::discord::Bot::start().await;
+    bot.store
+        .set_blocked("discord", "8700", true, "cli", "abuse")
+        .await
+        .unwrap();
+    bot.fake
+        .command("8700", Some(fake_discord::CHANNEL), "help", json!([]));
+    let closed = bot.fake.next("DELETE", "/messages/@original").await;
+    assert!(closed.path.contains("/webhooks/"), "{closed:#?}");
+    bot.shutdown().await;
 }

@@ -476,6 +476,26 @@ async fn forget_is_audited_without_the_raw_user_id() {
     let dir = tempfile::tempdir().unwrap();
     let e = crate::helpers::engine_with(store(&dir).await);
     let from = Sender::private(alumni_bot::core::Platform::Telegram, "987654321");
+    // Rows that name the user by platform id before they ask to be forgotten: a block and an
+    // unblock by staff, and an attempt at a staff command (as older versions audited it).
+    let store = e.store();
+    store
+        .set_blocked("telegram", "987654321", true, "cli:staff", "spam")
+        .await
+        .unwrap();
+    store
+        .set_blocked("telegram", "987654321", false, "cli:staff", "")
+        .await
+        .unwrap();
+    alumni_bot::core::staff::TicketDesk::audit_refusal(
+        store,
+        "telegram:987654321",
+        "claim",
+        None,
+        "not staff",
+    )
+    .await
+    .unwrap();
     for text in ["how do I reset my password", "/forget"] {
         e.handle(Inbound {
             from: from.clone(),
