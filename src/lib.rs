@@ -11,6 +11,7 @@
 //! - [`cli`]: the terminal and machine interfaces (`chat`, `match`, `kb check`).
 //! - [`app`]: wiring the parts together from settings.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         action: TicketsAction,
     },
+    /// Staff accounts of the web desk.
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
+    },
     /// The block list: blocked users' messages are ignored.
     Users {
         #[command(subcommand)]
@@ -97,6 +102,30 @@ enum TicketsAction {
     Audit {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffAction {
+    /// Add a staff account; asks for its password (or reads it from stdin).
+    Add {
+        login: String,
+        /// Read the password from the first line of stdin (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a staff account.
+    Remove { login: String },
+    /// List the staff accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a new password for an account.
+    ResetPassword {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -233,6 +262,12 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 })
             })
         }
+        Command::Staff { action } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(staff_command(action, &settings.db))
+        }
         Command::Users { action } => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -328,4 +363,70 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `alumni-bot staff …`: exit 0 when done, 1 when refused (a login taken or unknown), 2 for a
+/// login or password that breaks the rule.
+async fn staff_command(action: StaffAction, db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use cli::staff::{self, PasswordFrom};
+    let store = alumni_bot::store::Store::open(db).await?;
+    let actor = cli::tickets::cli_actor();
+    let mut out = std::io::stdout();
+    let login = |text: &str| text.parse::<alumni_bot::accounts::Login>();
+    let read_password = |from_stdin: bool| {
+        let mut stdin = std::io::stdin().lock();
+        staff::read_password(if from_stdin {
+            PasswordFrom::Stdin(&mut stdin)
+        } else {
+            PasswordFrom::<std::io::StdinLock>::Prompt
+        })
+    };
+    // The login and the password are checked before anything is written.
+    let (login, from_stdin) = match &action {
+        StaffAction::List { .. } => (None, None),
+        StaffAction::Remove { login: text } => (Some(login(text)), None),
+        StaffAction::Add {
+            login: text,
+            password_stdin,
+        }
+        | StaffAction::ResetPassword {
+            login: text,
+            password_stdin,
+        } => (Some(login(text)), Some(*password_stdin)),
+    };
+    let login = match login.transpose() {
+        Ok(login) => login,
+        Err(e) => {
+            eprintln!("alumni-bot: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let password = match from_stdin.map(read_password).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("alumni-bot: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let done = match (action, login, password) {
+        (StaffAction::List { json }, _, _) => {
+            staff::list(&store, json, &mut out).await?;
+            true
+        }
+        (StaffAction::Add { .. }, Some(login), Some(p)) => {
+            staff::add(&store, &login, p, &actor, &mut out).await?
+        }
+        (StaffAction::ResetPassword { .. }, Some(login), Some(p)) => {
+            staff::reset_password(&store, &login, p, &actor, &mut out).await?
+        }
+        (StaffAction::Remove { .. }, Some(login), _) => {
+            staff::remove(&store, &login, &actor, &mut out).await?
+        }
+        _ => unreachable!("a login and a password were read for the actions that need them"),
+    };
+    Ok(if done {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -5,4 +5,5 @@ pub mod chat;
 pub mod kb;
 pub mod matching;
 pub mod serve;
+pub mod staff;
 pub mod tickets;

@@ -44,10 +44,12 @@ pub(crate) fn new_revision() -> String {
 /// The migrations of `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+mod accounts;
 mod desk;
 mod tickets;
 mod users;
 
+pub use accounts::StaffAccount;
 pub use desk::{MAX_DELIVERY_ATTEMPTS, OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
 pub use tickets::{
     AttachmentInfo, OwedMessage, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry,

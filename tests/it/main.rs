@@ -1,5 +1,6 @@
 //! One integration test binary (one link step instead of many): modules by area.
 
+mod accounts;
 mod chinese;
 mod cli;
 mod conversations;
