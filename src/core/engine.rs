@@ -167,23 +167,19 @@ impl<S: Stores> Engine<S> {
     /// A note about the platform around the conversation ([`Note`]) in the user's language;
     /// nothing for a blocked user, who gets no reply at all.
     pub async fn note(&self, from: &Sender, note: Note) -> Vec<Reply> {
-        match self
+        let opened = self
             .store
-            .is_blocked(from.platform.as_str(), &from.user)
-            .await
-        {
-            Ok(false) => {}
-            Ok(true) => return Vec::new(),
-            Err(e) => {
-                let who = self.pseudonyms.tag(from.platform.as_str(), &from.user);
-                return self.apology(&who, "block list", &e, Lang::default());
+            .open(&from.conversation_key(), from.platform.as_str(), &from.user)
+            .await;
+        match opened {
+            Ok(Opened::Blocked) => Vec::new(),
+            Ok(Opened::Conversation(c)) => {
+                vec![Reply::text(
+                    note.text(c.map(|c| c.lang).unwrap_or_default()),
+                )]
             }
+            Err(e) => self.apology(&self.pseudonym(from), "load", &e, Lang::default()),
         }
-        let lang = match self.store.load(&from.conversation_key()).await {
-            Ok(Some(conversation)) => conversation.lang,
-            _ => Lang::default(),
-        };
-        vec![Reply::text(note.text(lang))]
     }
 
     /// Handles one message and returns the replies, in order. Never fails: a storage error is

@@ -323,10 +323,7 @@ impl Platform for Discord {
     }
 
     fn staff_place(&self) -> Option<Target> {
-        self.settings
-            .staff_channel
-            .and_then(NonZeroU64::new)
-            .map(|id| Target::Channel(ChannelId::from(id)))
+        staff_channel(&self.settings).map(Target::Channel)
     }
 
     fn ticket_threads(&self) -> bool {
@@ -351,8 +348,20 @@ impl Platform for Discord {
     }
 
     fn staff_thread(&self, thread: i64) -> anyhow::Result<Target> {
-        Ok(Target::Channel(channel_id(&thread.to_string())?))
+        let id = u64::try_from(thread)
+            .ok()
+            .and_then(NonZeroU64::new)
+            .context("a stored thread id that is no id")?;
+        Ok(Target::Channel(ChannelId::from(id)))
     }
+}
+
+/// The configured staff channel.
+fn staff_channel(settings: &config::Discord) -> Option<ChannelId> {
+    settings
+        .staff_channel
+        .and_then(NonZeroU64::new)
+        .map(ChannelId::from)
 }
 
 /// A channel id kept as text.
@@ -480,17 +489,10 @@ impl Handler {
         }
     }
 
-    fn staff_channel(&self) -> Option<ChannelId> {
-        self.settings
-            .staff_channel
-            .and_then(NonZeroU64::new)
-            .map(ChannelId::from)
-    }
-
     /// Whether `channel` is the staff channel or a thread in it (a ticket's). Asked of
     /// Discord only for staff commands typed elsewhere than the staff channel: they are rare.
     async fn in_staff_channel(&self, ctx: &Context, channel: ChannelId) -> bool {
-        let Some(staff) = self.staff_channel() else {
+        let Some(staff) = staff_channel(&self.settings) else {
             return false;
         };
         if channel == staff {

@@ -237,22 +237,8 @@ async fn turn<P: Platform>(
         send(platform, &reply_to, &note, Sending::Answer).await;
         return;
     }
-    if let What::Note(note) = what {
-        let said = engine.note(&from, note).await;
-        send(platform, &reply_to, &said, Sending::Answer).await;
-        return;
-    }
     if let Some(answer) = staff_act(engine, platform, &from, &actor, staff_place, &what).await {
-        if answer.is_empty() {
-            return;
-        }
-        send(
-            platform,
-            &reply_to,
-            &[Reply::text(markup::escape(&answer))],
-            Sending::Answer,
-        )
-        .await;
+        send(platform, &reply_to, &answer, Sending::Answer).await;
         return;
     }
     if let Some((here, note)) = moved {
@@ -265,7 +251,11 @@ async fn turn<P: Platform>(
         What::Button(data) => Content::pressed(&data),
         // Never personal data in a public place: only the words that came with the file.
         What::File(file) if from.public => Content::Text(file.caption.unwrap_or_default()),
-        What::Note(_) => return,
+        What::Note(note) => {
+            let said = engine.note(&from, note).await;
+            send(platform, &reply_to, &said, Sending::Answer).await;
+            return;
+        }
         What::File(file) => match fetch(platform, file).await {
             Ok(upload) => Content::File(upload),
             Err(e) => {
@@ -280,10 +270,10 @@ async fn turn<P: Platform>(
     send(platform, &reply_to, &replies, Sending::Answer).await;
 }
 
-/// A staff command or button, acted on; what to tell the one who acted. `None` if the event is
-/// none (or a command typed in a public place that is not the staff place). Someone who is not
-/// staff is refused (and audited under their pseudonym), never shown staff usage; a blocked
-/// user hears nothing.
+/// A staff command or button, acted on; what to tell the one who acted (nothing, for a blocked
+/// user). `None` if the event is none (or a command typed in a public place that is not the
+/// staff place). Someone who is not staff is refused (and audited under their pseudonym), never
+/// shown staff usage.
 async fn staff_act<P: Platform>(
     engine: &Engine<Store>,
     platform: &P,
@@ -291,7 +281,7 @@ async fn staff_act<P: Platform>(
     actor: &P::Actor,
     staff_place: bool,
     what: &What<P::File>,
-) -> Option<String> {
+) -> Option<Vec<Reply>> {
     let parsed = match what {
         What::Text(text) if !from.public || staff_place => staff::parse_command(text)?,
         What::Button(data) => match data.parse() {
@@ -308,7 +298,7 @@ async fn staff_act<P: Platform>(
         .await
     {
         Ok(false) => {}
-        Ok(true) => return Some(String::new()),
+        Ok(true) => return Some(Vec::new()),
         Err(e) => warn!(error = %e, "could not read the block list"),
     }
     let is_staff = platform.is_staff(actor).await;
@@ -319,13 +309,14 @@ async fn staff_act<P: Platform>(
     } else {
         engine.pseudonym(from)
     };
-    match parsed {
+    let answer = match parsed {
         Ok((reference, action)) => {
-            Some(staff::answer(engine.store(), &who, is_staff, &reference, action).await)
+            staff::answer(engine.store(), &who, is_staff, &reference, action).await
         }
-        Err(usage) if is_staff => Some(usage),
-        Err(_) => Some(staff::not_staff()),
-    }
+        Err(usage) if is_staff => usage,
+        Err(_) => staff::not_staff(),
+    };
+    Some(vec![Reply::text(markup::escape(&answer))])
 }
 
 /// The file the user sent, downloaded unless it is over the core's limit (then the core hears

@@ -184,17 +184,6 @@ impl Telegram {
     fn on_message(&self, message: Message) -> Option<Event<Self>> {
         let from = message.from.as_ref().filter(|u| !u.is_bot)?;
         let private = message.chat.is_private();
-        let sender = Sender {
-            platform: PLATFORM,
-            user: from.id.0.to_string(),
-            chat: message.chat.id.0.to_string(),
-            public: !private,
-        };
-        let place = Place {
-            chat: message.chat.id,
-            thread: message.thread_id.filter(|_| message.is_topic_message),
-        };
-        let staff_place = Some(message.chat.id) == self.staff_chat();
         let text = message.text().or(message.caption()).unwrap_or("");
         let what = if private {
             let caption = (!text.is_empty()).then(|| text.to_string());
@@ -229,10 +218,31 @@ impl Telegram {
                 .is_some_and(|u| u.is_bot && u.username.as_deref() == Some(self.username.as_str()));
             What::Text(addressed_text(text, &self.username, replied_to_bot)?)
         };
-        let mut event = Event::new(sender, from.id.0, place, what);
-        event.staff_place = staff_place;
-        event.locale = from.language_code.as_deref().and_then(Lang::parse);
-        Some(event)
+        Some(self.event_from(from, &message.chat, topic(&message), what))
+    }
+
+    /// The event of `user` in `chat` (in forum topic `thread`).
+    fn event_from(
+        &self,
+        user: &teloxide::types::User,
+        chat: &teloxide::types::Chat,
+        thread: Option<ThreadId>,
+        what: What<FileId>,
+    ) -> Event<Self> {
+        let sender = Sender {
+            platform: PLATFORM,
+            user: user.id.0.to_string(),
+            chat: chat.id.0.to_string(),
+            public: !chat.is_private(),
+        };
+        let place = Place {
+            chat: chat.id,
+            thread,
+        };
+        let mut event = Event::new(sender, user.id.0, place, what);
+        event.staff_place = Some(chat.id) == self.staff_chat();
+        event.locale = user.language_code.as_deref().and_then(Lang::parse);
+        event
     }
 
     fn on_press(&self, query: CallbackQuery) -> Option<Event<Self>> {
@@ -252,23 +262,8 @@ impl Telegram {
             self.forget_keyboard(chat, pressed);
             tokio::spawn(async move { remove_keyboard(&bot, chat, pressed).await });
         }
-        let sender = Sender {
-            platform: PLATFORM,
-            user: query.from.id.0.to_string(),
-            chat: chat.id.0.to_string(),
-            public: !private,
-        };
-        let place = Place {
-            chat: chat.id,
-            thread: message
-                .regular_message()
-                .filter(|m| m.is_topic_message)
-                .and_then(|m| m.thread_id),
-        };
-        let mut event = Event::new(sender, query.from.id.0, place, What::Button(data));
-        event.staff_place = Some(chat.id) == self.staff_chat();
-        event.locale = query.from.language_code.as_deref().and_then(Lang::parse);
-        Some(event)
+        let thread = message.regular_message().and_then(topic);
+        Some(self.event_from(&query.from, chat, thread, What::Button(data)))
     }
 
     fn staff_chat(&self) -> Option<ChatId> {
@@ -533,6 +528,11 @@ impl ListenerError for std::convert::Infallible {
     fn failure(&self) -> Failure {
         match *self {}
     }
+}
+
+/// The forum topic a message is in (a reply thread in a plain group is none).
+fn topic(message: &Message) -> Option<ThreadId> {
+    message.thread_id.filter(|_| message.is_topic_message)
 }
 
 /// Removes the keyboard of `message`. Already gone, or too old to edit: the core still refuses
