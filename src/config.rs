@@ -47,6 +47,23 @@ pub struct Settings {
     pub retention_days: u32,
     /// Abuse limits on the chat platforms.
     pub limits: crate::core::limits::Limits,
+    /// The staff web desk.
+    pub desk: Desk,
+}
+
+/// The staff web desk (`serve` runs it when `listen` is set; `alumni-bot desk` runs it alone).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Desk {
+    /// The address it listens on, e.g. `127.0.0.1:8088`.
+    pub listen: Option<String>,
+    /// The address staff open it at, e.g. `https://desk.alumni.example`: with https, its
+    /// cookies are marked Secure.
+    pub public_url: Option<String>,
+    /// How long a sign-in lasts, in hours (default 12).
+    pub session_hours: Option<u32>,
+    /// A bearer token that lets monitoring read `/metrics` without signing in.
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -105,6 +122,7 @@ struct FileSettings {
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
     max_open_tickets: Option<usize>,
+    desk: Option<Desk>,
 }
 
 /// Command-line overrides.
@@ -139,6 +157,7 @@ impl Settings {
             discord: Discord::default(),
             retention_days: 90,
             limits: crate::core::limits::Limits::default(),
+            desk: Desk::default(),
         };
         let file = overrides
             .config
@@ -172,6 +191,7 @@ impl Settings {
                 .unwrap_or(s.limits.messages_per_minute);
             s.limits.burst = f.rate_limit_burst.unwrap_or(s.limits.burst);
             s.limits.max_open_tickets = f.max_open_tickets.unwrap_or(s.limits.max_open_tickets);
+            s.desk = f.desk.unwrap_or_default();
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -261,6 +281,18 @@ impl Settings {
             d.guild_id = Some(
                 v.parse()
                     .context("ALUMNI_BOT_DISCORD_GUILD_ID is not a server id")?,
+            );
+        }
+        let desk = &mut s.desk;
+        set(&mut desk.listen, "ALUMNI_BOT_DESK_LISTEN");
+        set(&mut desk.public_url, "ALUMNI_BOT_DESK_PUBLIC_URL");
+        if let Some(v) = env("ALUMNI_BOT_DESK_METRICS_TOKEN").filter(|v| !v.is_empty()) {
+            desk.metrics_token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ALUMNI_BOT_DESK_SESSION_HOURS").filter(|v| !v.is_empty()) {
+            desk.session_hours = Some(
+                v.parse()
+                    .context("ALUMNI_BOT_DESK_SESSION_HOURS is not a number of hours")?,
             );
         }
         if let Some(k) = &overrides.knowledge {

@@ -4,6 +4,7 @@
 //! - [`knowledge`]: reads and checks the YAML knowledge base under `knowledge/`.
 //! - [`matcher`]: normalisation, features, linear models, calibrated decisions.
 //! - [`core`]: the engine: `Inbound` in, `Reply` out, conversations through a trait.
+//! - [`desk`]: the staff web desk (axum, askama): queue, tickets, unanswered questions.
 //! - [`store`]: SQLite (sqlx) behind the core's traits; migrations under `migrations/`.
 //! - [`markup`]: the answers' small markup and its plain rendering.
 //! - [`privacy`]: keyed pseudonyms for logs.
@@ -16,6 +17,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod desk;
 pub mod discord;
 pub mod knowledge;
 pub mod lang;

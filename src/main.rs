@@ -44,6 +44,9 @@ enum Command {
     /// Run the bot on every chat platform whose token is configured (Telegram), until
     /// SIGTERM or ctrl-c.
     Serve,
+    /// Serve the staff web desk alone (ALUMNI_BOT_DESK_LISTEN, default 127.0.0.1:8088), on
+    /// the same database as `serve`, until SIGTERM or ctrl-c.
+    Desk,
     /// The ticket log.
     Tickets {
         #[command(subcommand)]
@@ -127,6 +130,9 @@ enum StaffAction {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Record a chat account or OS user as this staff member (telegram:ID, discord:ID or
+    /// cli:USER): the audit log then names them as one person wherever they act.
+    Link { login: String, place: String },
 }
 
 #[derive(Subcommand)]
@@ -329,6 +335,13 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 anyhow::Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Desk => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(cli::desk::run(settings, &mut std::io::stdout()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -384,7 +397,9 @@ async fn staff_command(action: StaffAction, db: &std::path::Path) -> anyhow::Res
     // The login and the password are checked before anything is written.
     let (login, from_stdin) = match &action {
         StaffAction::List { .. } => (None, None),
-        StaffAction::Remove { login: text } => (Some(login(text)), None),
+        StaffAction::Remove { login: text } | StaffAction::Link { login: text, .. } => {
+            (Some(login(text)), None)
+        }
         StaffAction::Add {
             login: text,
             password_stdin,
@@ -421,6 +436,12 @@ async fn staff_command(action: StaffAction, db: &std::path::Path) -> anyhow::Res
         }
         (StaffAction::Remove { .. }, Some(login), _) => {
             staff::remove(&store, &login, &actor, &mut out).await?
+        }
+        (StaffAction::Link { place, .. }, Some(login), _) => {
+            match staff::link(&store, &login, &place, &actor, &mut out).await? {
+                Some(done) => done,
+                None => return Ok(ExitCode::from(2)),
+            }
         }
         _ => unreachable!("a login and a password were read for the actions that need them"),
     };

@@ -2,6 +2,7 @@
 //! `kb check`. Each takes its input and output as parameters, so tests can drive them.
 
 pub mod chat;
+pub mod desk;
 pub mod kb;
 pub mod matching;
 pub mod serve;

@@ -11,7 +11,7 @@ use tracing::{error, info};
 use crate::config::Settings;
 use crate::core::Engine;
 use crate::store::Store;
-use crate::telegram;
+use crate::{desk, telegram};
 
 /// Runs the configured platforms; returns when all have stopped.
 pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Result<()> {
@@ -30,35 +30,23 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
         platforms
             .spawn(async move { ("discord", crate::discord::run(engine, &discord, stop).await) });
     }
-    if platforms.is_empty() {
+    if platforms.is_empty() && settings.desk.listen.is_none() {
         anyhow::bail!(
             "no chat platform is configured: set ALUMNI_BOT_TELEGRAM_TOKEN and/or ALUMNI_BOT_DISCORD_TOKEN (see README), or use `alumni-bot chat`"
         );
     }
-    // Daily maintenance, also at start: attachments of long-closed tickets purged, records of
-    // old updates dropped.
-    let store = engine.store().clone();
-    let days = settings.retention_days;
-    let mut purge_stop = stop_rx.clone();
-    tokio::spawn(async move {
-        loop {
-            match store.purge(days, "system").await {
-                Ok(report) => info!(
-                    attachments = report.attachments,
-                    files = report.files_deleted,
-                    "retention purge"
-                ),
-                Err(e) => error!(error = %e, "retention purge failed"),
-            }
-            if let Err(e) = store.prune_updates().await {
-                error!(error = %e, "pruning processed updates failed");
-            }
-            tokio::select! {
-                _ = purge_stop.wait_for(|s| *s) => return,
-                () = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
-            }
-        }
-    });
+    if settings.desk.listen.is_some() {
+        // The staff desk, beside the platforms, on the same engine and store.
+        let listener = desk::bind(&settings.desk).await?;
+        let state = desk::Desk::new(engine.store().clone(), Some(engine.clone()), &settings.desk)?;
+        let stop = stopped(stop_rx.clone());
+        platforms.spawn(async move { ("desk", desk::serve(listener, state, stop).await) });
+    }
+    tokio::spawn(maintenance(
+        engine.store().clone(),
+        settings.retention_days,
+        stop_rx.clone(),
+    ));
     // A platform that fails stops the others: the service manager sees the bot exit non-zero
     // with the cause logged, and restarts it whole, rather than a bot that is silently deaf.
     // A second signal while the platforms drain ends at once (an operator who means it).
@@ -101,13 +89,35 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
     }
 }
 
+/// Daily maintenance, also at start, until `stop` turns true: attachments of long-closed
+/// tickets purged, records of old updates dropped.
+pub async fn maintenance(store: Store, days: u32, mut stop: watch::Receiver<bool>) {
+    loop {
+        match store.purge(days, "system").await {
+            Ok(report) => info!(
+                attachments = report.attachments,
+                files = report.files_deleted,
+                "retention purge"
+            ),
+            Err(e) => error!(error = %e, "retention purge failed"),
+        }
+        if let Err(e) = store.prune_updates().await {
+            error!(error = %e, "pruning processed updates failed");
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
+        }
+    }
+}
+
 /// Resolves when `stop` turns true.
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
 /// SIGTERM (service managers) or ctrl-c (people).
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -96,6 +96,43 @@ pub async fn remove(
     Ok(removed)
 }
 
+/// `staff link LOGIN PLACE`: `Some(done)`, or `None` when PLACE is not a place staff act from.
+pub async fn link(
+    store: &Store,
+    login: &Login,
+    place: &str,
+    actor: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<Option<bool>> {
+    let Some((kind, id)) = place.split_once(':') else {
+        writeln!(
+            out,
+            "Not done: give the place as telegram:ID, discord:ID or cli:USER."
+        )?;
+        return Ok(None);
+    };
+    let numeric = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    let valid = match kind {
+        "telegram" | "discord" => numeric,
+        "cli" => !id.is_empty() && !id.contains(char::is_whitespace),
+        _ => false,
+    };
+    if !valid {
+        writeln!(
+            out,
+            "Not done: give the place as telegram:ID, discord:ID (numbers) or cli:USER."
+        )?;
+        return Ok(None);
+    }
+    let linked = store.link_staff(login, place, actor).await?;
+    if linked {
+        writeln!(out, "{place} now acts as staff:{login}.")?;
+    } else {
+        writeln!(out, "Not done: there is no staff account {login}.")?;
+    }
+    Ok(Some(linked))
+}
+
 pub async fn list(store: &Store, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let accounts = store.staff_accounts().await?;
     if json {

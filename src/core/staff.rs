@@ -349,7 +349,11 @@ pub fn withdrawn_notice(reference: &str) -> Reply {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub at: String,
+    /// `staff:<login>` for a desk account, wherever they acted; else as the place names them.
     pub actor: String,
+    /// Where a staff member acted from (`desk`, `telegram:<id>`, `cli:<user>`), when `actor`
+    /// names a staff account.
+    pub via: Option<String>,
     pub action: String,
     pub ticket: Option<String>,
     pub detail: String,

@@ -7,6 +7,7 @@
 //! limit, staff commands and buttons, the outbox, supervision and a drain on shutdown.
 
 mod delivery;
+pub mod health;
 mod order;
 pub mod runner;
 

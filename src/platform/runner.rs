@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use super::order::Order;
-use super::{Event, IncomingFile, Platform, Sending, What, delivery};
+use super::{Event, IncomingFile, Platform, Sending, What, delivery, health};
 use crate::core::limits::Verdict;
 use crate::core::notes::Note;
 use crate::core::staff;
@@ -66,6 +66,7 @@ pub async fn run<P: Platform>(
         platform.clone(),
         stopped(outbox_stop_rx),
     ));
+    health::set(name, health::State::Running);
     let receiving = platform.clone().receive(events_tx, stopped(stop_rx));
     let mut receiving = std::pin::pin!(receiving);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -142,10 +143,16 @@ pub async fn run<P: Platform>(
         }
     }
     info!(platform = name, "{name} stopped");
-    match (failed, received) {
+    let result = match (failed, received) {
         (Some(e), _) => Err(e),
         (None, received) => received.unwrap_or(Ok(())),
-    }
+    };
+    let state = match &result {
+        Ok(()) => health::State::Stopped,
+        Err(_) => health::State::Failed,
+    };
+    health::set(name, state);
+    result
 }
 
 fn log_panic(platform: &str, done: Result<(), tokio::task::JoinError>) {

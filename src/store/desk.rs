@@ -350,22 +350,47 @@ impl Store {
     }
 
     pub async fn audit_log(&self) -> anyhow::Result<Vec<AuditEntry>> {
-        let rows: Vec<(String, String, String, Option<String>, String, bool)> = sqlx::query_as(
-            "SELECT at, actor, action, ticket, detail, allowed FROM audit_log ORDER BY id",
+        let rows = sqlx::query_as(
+            "SELECT at, actor, via, action, ticket, detail, allowed FROM audit_log ORDER BY id",
         )
         .fetch_all(&self.readers)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, actor, action, ticket, detail, allowed)| AuditEntry {
-                at,
-                actor,
-                action,
-                ticket,
-                detail,
-                allowed,
-            })
-            .collect())
+        Ok(rows.into_iter().map(audit_entry).collect())
+    }
+
+    /// The audit entries that name one ticket, oldest first.
+    pub async fn audit_of(&self, reference: &str) -> anyhow::Result<Vec<AuditEntry>> {
+        let rows = sqlx::query_as(
+            "SELECT at, actor, via, action, ticket, detail, allowed FROM audit_log
+             WHERE ticket = ? ORDER BY id",
+        )
+        .bind(reference)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows.into_iter().map(audit_entry).collect())
+    }
+
+    /// Who `actor` is, for the record: a desk sign-in (`desk:<login>`) or a linked chat account
+    /// or OS user is the staff member (`staff:<login>`), acting via that place; anyone else is
+    /// recorded as they came.
+    pub(super) async fn identity_in(
+        tx: &mut Transaction<'_, Sqlite>,
+        actor: &str,
+    ) -> anyhow::Result<(String, Option<String>)> {
+        if let Some(login) = actor.strip_prefix("desk:") {
+            return Ok((format!("staff:{login}"), Some("desk".into())));
+        }
+        let linked: Option<String> = sqlx::query_scalar(
+            "SELECT a.login FROM staff_links l JOIN staff_accounts a ON a.id = l.staff_id
+             WHERE l.actor = ?",
+        )
+        .bind(actor)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(match linked {
+            Some(login) => (format!("staff:{login}"), Some(actor.to_string())),
+            None => (actor.to_string(), None),
+        })
     }
 
     pub(super) async fn audit_in(
@@ -376,15 +401,18 @@ impl Store {
         detail: &str,
         allowed: bool,
     ) -> anyhow::Result<()> {
+        let (actor, via) = Self::identity_in(tx, actor).await?;
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, ticket, detail, allowed) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (at, actor, action, ticket, detail, allowed, via)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(now())
-        .bind(actor)
+        .bind(&actor)
         .bind(action)
         .bind(ticket)
         .bind(detail)
         .bind(allowed)
+        .bind(via)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -675,6 +703,28 @@ fn addition_origin(
     hasher.finalize().to_hex().to_string()
 }
 
+type AuditRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    bool,
+);
+
+fn audit_entry((at, actor, via, action, ticket, detail, allowed): AuditRow) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor,
+        via,
+        action,
+        ticket,
+        detail,
+        allowed,
+    }
+}
+
 impl TicketDesk for Store {
     async fn apply(
         &self,
@@ -729,16 +779,25 @@ impl TicketDesk for Store {
         }
         let at = now();
         let after = change.to.unwrap_or(status);
-        sqlx::query("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?")
-            .bind(after.as_str())
-            .bind(&at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let (who, _) = Self::identity_in(&mut tx, actor).await?;
+        // Claiming makes the actor the ticket's assignee, wherever they act from.
+        let claims = change.to == Some(TicketStatus::Claimed);
+        sqlx::query(
+            "UPDATE tickets SET status = ?, updated_at = ?,
+                    assignee = CASE WHEN ? THEN ? ELSE assignee END
+             WHERE id = ?",
+        )
+        .bind(after.as_str())
+        .bind(&at)
+        .bind(claims)
+        .bind(&who)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
             .bind(id)
             .bind(&at)
-            .bind(actor)
+            .bind(&who)
             .bind(change.event)
             .bind(&change.detail)
             .execute(&mut *tx)

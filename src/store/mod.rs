@@ -46,11 +46,15 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod accounts;
 mod desk;
+mod queue;
+mod sessions;
 mod tickets;
 mod users;
 
 pub use accounts::StaffAccount;
 pub use desk::{MAX_DELIVERY_ATTEMPTS, OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
+pub use queue::{Assignee, PAGE_SIZE, QueueFilter, QueuePage, QueueRow, Tab};
+pub use sessions::DeskSession;
 pub use tickets::{
     AttachmentInfo, OwedMessage, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry,
     files_dir_for,

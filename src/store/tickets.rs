@@ -21,6 +21,8 @@ pub struct TicketSummary {
     pub platform: String,
     pub fields: serde_json::Value,
     pub attachments: i64,
+    /// Who claimed it (`desk:<login>`, `telegram:<id>`, …), if anyone has.
+    pub assignee: Option<String>,
 }
 
 /// Everything about one ticket, for staff.
@@ -73,6 +75,8 @@ pub struct AttachmentInfo {
     pub media_type: String,
     pub size: i64,
     pub path: PathBuf,
+    /// Its file was deleted by the retention rule.
+    pub purged: bool,
 }
 
 /// `SELECT` of the columns [`summary_from_row`] reads, then the rest of the query: one column
@@ -81,7 +85,7 @@ macro_rules! select_tickets {
     ($rest:literal) => {
         concat!(
             "SELECT t.id, t.reference, t.status, t.category, t.created_at, t.updated_at, ",
-            "t.platform, t.fields, t.platform_user, t.platform_chat, ",
+            "t.platform, t.fields, t.platform_user, t.platform_chat, t.assignee, ",
             "(SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments ",
             "FROM tickets t ",
             $rest
@@ -124,19 +128,21 @@ impl Store {
             return Ok(None);
         };
         let id: i64 = row.try_get("id")?;
-        let attachments: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT hash, media_type, size FROM ticket_attachments WHERE ticket_id = ? ORDER BY id",
+        let attachments: Vec<(String, String, i64, bool)> = sqlx::query_as(
+            "SELECT hash, media_type, size, purged_at IS NOT NULL
+             FROM ticket_attachments WHERE ticket_id = ? ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.readers)
         .await?;
         let attachment_files = attachments
             .into_iter()
-            .map(|(hash, media_type, size)| AttachmentInfo {
+            .map(|(hash, media_type, size, purged)| AttachmentInfo {
                 path: self.attachment_path(&hash),
                 hash,
                 media_type,
                 size,
+                purged,
             })
             .collect();
         let transcript = sqlx::query_as(
@@ -214,6 +220,7 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<TicketSumma
         fields: serde_json::from_str(&fields)
             .map_err(|e| super::unreadable("a ticket's fields", &e))?,
         attachments: row.try_get("attachments")?,
+        assignee: row.try_get("assignee")?,
     })
 }
 

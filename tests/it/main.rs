@@ -4,6 +4,7 @@ mod accounts;
 mod chinese;
 mod cli;
 mod conversations;
+mod desk;
 mod discord;
 mod engine;
 mod facts;

@@ -1,0 +1,30 @@
+-- The staff web desk: who holds a ticket (set when staff claim it, wherever they act), the
+-- queue's index, and signed-in sessions.
+ALTER TABLE tickets ADD COLUMN assignee TEXT;
+UPDATE tickets SET assignee = (
+    SELECT e.actor FROM ticket_events e
+    WHERE e.ticket_id = tickets.id AND e.action = 'claimed'
+    ORDER BY e.id DESC LIMIT 1
+) WHERE status = 'claimed';
+CREATE INDEX tickets_queue ON tickets (status, created_at);
+
+-- A session is a random token in an HttpOnly cookie; only its BLAKE3 hash is stored, so a copy
+-- of the database signs no one in. Removing an account ends its sessions; so does a password
+-- change (a session older than the password is refused where it is read).
+CREATE TABLE desk_sessions (
+    token_hash TEXT PRIMARY KEY,
+    staff_id   INTEGER NOT NULL REFERENCES staff_accounts (id) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,       -- the token every form of this session carries
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX desk_sessions_by_expiry ON desk_sessions (expires_at);
+
+-- One staff identity wherever they act: a chat account or an OS user linked to a desk account
+-- (`alumni-bot staff link LOGIN telegram:<id>`) is recorded as `staff:<login>` in the audit log
+-- and the ticket events, with the place it acted from in `via`.
+CREATE TABLE staff_links (
+    actor    TEXT PRIMARY KEY,      -- 'telegram:<id>', 'discord:<id>', 'cli:<os user>'
+    staff_id INTEGER NOT NULL REFERENCES staff_accounts (id) ON DELETE CASCADE
+);
+ALTER TABLE audit_log ADD COLUMN via TEXT;

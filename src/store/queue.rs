@@ -1,0 +1,255 @@
+//! The web desk's queue on SQLite: tickets by status with filters, oldest first, a page at a
+//! time, with the counts per status under the same filters.
+
+use serde::Serialize;
+
+use super::Store;
+use crate::core::ticket::TicketStatus;
+
+/// Tickets on one page of the queue.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Which statuses a queue tab shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Open,
+    Claimed,
+    AwaitingUser,
+    /// Resolved or closed.
+    Finished,
+    All,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Open,
+        Tab::Claimed,
+        Tab::AwaitingUser,
+        Tab::Finished,
+        Tab::All,
+    ];
+
+    /// The name in the queue's address (`?status=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::Open => "open",
+            Tab::Claimed => "claimed",
+            Tab::AwaitingUser => "awaiting_user",
+            Tab::Finished => "finished",
+            Tab::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    fn holds(self, status: TicketStatus) -> bool {
+        match self {
+            Tab::Open => status == TicketStatus::Open,
+            Tab::Claimed => status == TicketStatus::Claimed,
+            Tab::AwaitingUser => status == TicketStatus::AwaitingUser,
+            Tab::Finished => TicketStatus::FINISHED.contains(&status),
+            Tab::All => true,
+        }
+    }
+}
+
+/// Who holds the tickets shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Nobody,
+    Someone(String),
+}
+
+/// What the queue shows; every filter optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub tab: Tab,
+    pub category: Option<String>,
+    pub platform: Option<String>,
+    /// Only tickets opened before this time: "waiting longer than".
+    pub opened_before: Option<chrono::DateTime<chrono::Utc>>,
+    pub assignee: Option<Assignee>,
+    /// A reference or part of one, any case.
+    pub reference: Option<String>,
+    /// From 0.
+    pub page: i64,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct QueueRow {
+    pub reference: String,
+    pub status: String,
+    pub category: String,
+    pub platform: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub assignee: Option<String>,
+    pub attachments: i64,
+}
+
+/// One page of the queue and what the filters can choose from.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Tickets per tab under the filters other than the tab.
+    pub counts: Vec<(Tab, i64)>,
+    /// Tickets in the chosen tab under all filters (every page).
+    pub total: i64,
+    pub categories: Vec<String>,
+    pub assignees: Vec<String>,
+}
+
+/// The filters other than the tab, as `WHERE` conditions on `t`, bound as ?1 to ?5.
+macro_rules! filtered {
+    ($rest:literal) => {
+        concat!(
+            "WHERE (?1 IS NULL OR t.category = ?1) AND (?2 IS NULL OR t.platform = ?2) ",
+            "AND (?3 IS NULL OR t.created_at < ?3) ",
+            "AND (?4 IS NULL OR (?4 = '' AND t.assignee IS NULL) OR t.assignee = ?4) ",
+            "AND (?5 IS NULL OR t.reference LIKE ?5) ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    /// One page of the queue: the oldest waiting first.
+    pub async fn queue(&self, filter: &QueueFilter) -> anyhow::Result<QueuePage> {
+        let assignee = filter.assignee.as_ref().map(|a| match a {
+            Assignee::Nobody => String::new(),
+            Assignee::Someone(who) => who.clone(),
+        });
+        let reference = filter.reference.as_ref().map(|r| {
+            format!(
+                "%{}%",
+                r.trim().to_ascii_uppercase().replace(['%', '_'], "")
+            )
+        });
+        let opened_before = filter.opened_before.map(super::timestamp);
+        let mut conn = self.readers.acquire().await?;
+        let rows: Vec<QueueRow> = sqlx::query_as(concat!(
+            "SELECT t.reference, t.status, t.category, t.platform, t.created_at, t.updated_at, ",
+            "t.assignee, ",
+            "(SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments ",
+            "FROM tickets t ",
+            filtered!(
+                "AND (?6 = 'all' OR (?6 = 'finished' AND t.status IN ('resolved', 'closed')) OR t.status = ?6) \
+                 ORDER BY t.created_at, t.id LIMIT ?7 OFFSET ?8"
+            )
+        ))
+        .bind(&filter.category)
+        .bind(&filter.platform)
+        .bind(&opened_before)
+        .bind(&assignee)
+        .bind(&reference)
+        .bind(filter.tab.as_str())
+        .bind(PAGE_SIZE)
+        .bind(filter.page.max(0) * PAGE_SIZE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let by_status: Vec<(String, i64)> = sqlx::query_as(concat!(
+            "SELECT t.status, COUNT(*) FROM tickets t ",
+            filtered!("GROUP BY t.status")
+        ))
+        .bind(&filter.category)
+        .bind(&filter.platform)
+        .bind(&opened_before)
+        .bind(&assignee)
+        .bind(&reference)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut per_status = Vec::new();
+        for (status, n) in by_status {
+            per_status.push((status.parse::<TicketStatus>()?, n));
+        }
+        let counts: Vec<(Tab, i64)> = Tab::ALL
+            .into_iter()
+            .map(|tab| {
+                let n = per_status
+                    .iter()
+                    .filter(|(s, _)| tab.holds(*s))
+                    .map(|(_, n)| n)
+                    .sum();
+                (tab, n)
+            })
+            .collect();
+        let total = counts
+            .iter()
+            .find(|(t, _)| *t == filter.tab)
+            .map_or(0, |(_, n)| *n);
+        let categories =
+            sqlx::query_scalar("SELECT DISTINCT category FROM tickets ORDER BY category")
+                .fetch_all(&mut *conn)
+                .await?;
+        let assignees = sqlx::query_scalar(
+            "SELECT DISTINCT assignee FROM tickets WHERE assignee IS NOT NULL ORDER BY assignee",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(QueuePage {
+            rows,
+            counts,
+            total,
+            categories,
+            assignees,
+        })
+    }
+
+    /// Tickets per status, for the metrics.
+    pub async fn tickets_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status")
+                .fetch_all(&self.readers)
+                .await?,
+        )
+    }
+
+    /// The outbox for the metrics: messages waiting, messages given up, failed attempts of
+    /// messages still waiting.
+    pub async fn outbox_health(&self) -> anyhow::Result<(i64, i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT
+                COALESCE(SUM(delivered_at IS NULL AND dead_at IS NULL), 0),
+                COALESCE(SUM(dead_at IS NOT NULL), 0),
+                COALESCE(SUM(CASE WHEN delivered_at IS NULL AND dead_at IS NULL THEN attempts ELSE 0 END), 0)
+             FROM outbox",
+        )
+        .fetch_one(&self.readers)
+        .await?)
+    }
+
+    /// The database answers.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        Ok(())
+    }
+
+    /// A file of a ticket that is still kept: its media type and where it is.
+    pub async fn ticket_file(
+        &self,
+        reference: &str,
+        hash: &str,
+    ) -> anyhow::Result<Option<(String, std::path::PathBuf)>> {
+        let media_type: Option<String> = sqlx::query_scalar(
+            "SELECT a.media_type FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
+             WHERE t.reference = ? AND a.hash = ? AND a.purged_at IS NULL LIMIT 1",
+        )
+        .bind(reference)
+        .bind(hash)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(media_type.map(|m| (m, self.attachment_path(hash))))
+    }
+
+    /// Records a staff member's look at a ticket or one of its files.
+    pub async fn audit_view(&self, actor: &str, reference: &str, what: &str) -> anyhow::Result<()> {
+        let mut tx = self.writer.begin().await?;
+        Self::audit_in(&mut tx, actor, "view", Some(reference), what, true).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

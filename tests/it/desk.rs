@@ -1,0 +1,738 @@
+//! The staff web desk over real HTTP on 127.0.0.1, on a real SQLite file: every route signed
+//! in and out, sign-in and its limits, sessions, CSRF, the queue's filters, a ticket worked
+//! from the desk through the outbox, escaping, files, health and metrics.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use alumni_bot::accounts::{self, Login, Password};
+use alumni_bot::config;
+use alumni_bot::core::{
+    Attachment, Author, NewTicket, Platform, Sender, StoredFile, TicketStore, TranscriptLine,
+};
+use alumni_bot::desk::{self, Desk};
+use alumni_bot::store::Store;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A desk on a fresh database in `dir`, with the staff account `alice`; stops when dropped.
+pub struct Running {
+    pub store: Store,
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn start(dir: &Path, settings: config::Desk) -> Running {
+    let store = Store::open(&dir.join("bot.db")).await.unwrap();
+    add_staff(&store, "alice").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: SocketAddr = listener.local_addr().unwrap();
+    let state = Desk::new(store.clone(), None, &settings).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(desk::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        store,
+        base: format!("http://{address}"),
+        _stop: stop,
+    }
+}
+
+pub async fn add_staff(store: &Store, login: &str) {
+    let hash = accounts::hash(&Password::new(PASSWORD).unwrap()).unwrap();
+    let login: Login = login.parse().unwrap();
+    assert!(store.add_staff(&login, &hash, "cli:test").await.unwrap());
+}
+
+/// A ticket as a correction request files it, with a photo of the ID.
+pub async fn file_ticket(store: &Store, user: &str, name: &str, category: &str) -> String {
+    let photo = store
+        .store_file(Attachment::parse(png()).unwrap())
+        .await
+        .unwrap();
+    file_with(store, user, name, category, Platform::Telegram, vec![photo]).await
+}
+
+pub async fn file_with(
+    store: &Store,
+    user: &str,
+    name: &str,
+    category: &str,
+    platform: Platform,
+    attachments: Vec<StoredFile>,
+) -> String {
+    let fields = BTreeMap::from([
+        ("full_name".to_string(), name.to_string()),
+        ("passport_number".to_string(), "K1234567".to_string()),
+    ]);
+    store
+        .create_ticket(NewTicket {
+            category: category.into(),
+            from: Sender::private(platform, user),
+            origin: format!("run-{user}-{name}-{category}"),
+            fields,
+            transcript: vec![
+                TranscriptLine {
+                    author: Author::User,
+                    text: format!("my name should be {name}"),
+                },
+                TranscriptLine {
+                    author: Author::Bot,
+                    text: "I'll send this to the alumni office.".into(),
+                },
+            ],
+            attachments,
+            max_open: None,
+            lang: Default::default(),
+        })
+        .await
+        .unwrap()
+}
+
+/// The smallest PNG: one transparent pixel.
+pub fn png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
+        0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
+        0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
+
+/// A browser-like client: keeps the cookies it is given, follows no redirect by itself.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the hidden input `name` in the page.
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.body.find(&marker).expect("the hidden input") + marker.len();
+        self.body[at..at + self.body[at..].find('"').unwrap()].to_string()
+    }
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Client {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let response = request.header(header::COOKIE, cookie).send().await.unwrap();
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.into(), v.into());
+            }
+        }
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    pub async fn sign_in(&mut self, login: &str, password: &str) -> Answer {
+        let form = self.get("/login").await;
+        let csrf = form.hidden("csrf");
+        self.post(
+            "/login",
+            &[("username", login), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.contains_key(name)
+    }
+}
+
+#[tokio::test]
+async fn signed_out_every_route_but_sign_in_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let reference = file_ticket(&desk.store, "501", "Chan Tai Man", "correct_records").await;
+    let hash = desk
+        .store
+        .ticket(&reference)
+        .await
+        .unwrap()
+        .unwrap()
+        .attachment_files[0]
+        .hash
+        .clone();
+    let mut client = Client::new(&desk.base);
+    for path in [
+        "/".to_string(),
+        "/tickets".into(),
+        "/tickets?status=all".into(),
+        format!("/tickets/{reference}"),
+        format!("/tickets/{reference}/files/{hash}"),
+        "/gaps".into(),
+        "/no/such/page".into(),
+    ] {
+        let answer = client.get(&path).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            answer.location().starts_with("/login") || path == "/",
+            "{path}: {}",
+            answer.location()
+        );
+        assert!(!answer.body.contains(&reference), "{path}");
+    }
+    // Sign-in comes back to the page asked for.
+    assert_eq!(
+        client.get("/tickets?status=all").await.location(),
+        "/login?next=%2Ftickets%3Fstatus%3Dall"
+    );
+    let metrics = client.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::UNAUTHORIZED);
+    assert!(!metrics.body.contains("alumni_bot_tickets"));
+    for path in [
+        format!("/tickets/{reference}/actions"),
+        "/logout".to_string(),
+    ] {
+        let answer = client
+            .post(
+                &path,
+                &[("action", "resolve"), ("text", "x"), ("csrf", "x")],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Open: the sign-in page, the style sheet and the health check (which names no ticket).
+    assert_eq!(client.get("/login").await.status, StatusCode::OK);
+    let css = client.get("/static/desk.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    let health = client.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    assert!(
+        health.body.contains("\"database\":\"ok\""),
+        "{}",
+        health.body
+    );
+    // Nothing was done to the ticket.
+    let t = desk.store.ticket(&reference).await.unwrap().unwrap();
+    assert_eq!(t.summary.status.as_str(), "open");
+    assert!(desk.store.pending_outbox().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn staff_sign_in_work_a_ticket_and_sign_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let reference = file_ticket(&desk.store, "502", "Wong Siu Ming", "correct_records").await;
+    let mut client = Client::new(&desk.base);
+
+    // Wrong password, unknown account, a form without its token: refused, no session.
+    assert_eq!(
+        client.sign_in("alice", "wrong password here").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        client.sign_in("mallory", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let forged = client
+        .post(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!client.has_cookie(desk::SESSION_COOKIE));
+
+    let signed_in = client.sign_in("Alice", PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    assert_eq!(signed_in.location(), "/tickets");
+    let cookie = signed_in
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(desk::SESSION_COOKIE))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+
+    // The queue lists the ticket; its page shows what the user supplied and the ID photo.
+    let queue = client.get("/tickets").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains(&reference), "{}", queue.body);
+    assert!(queue.body.contains("http-equiv=\"refresh\""));
+    let page = client.get(&format!("/tickets/{reference}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Wong Siu Ming"));
+    assert!(page.body.contains("K1234567"));
+    assert!(page.body.contains("my name should be Wong Siu Ming"));
+    let image = format!("/tickets/{reference}/files/");
+    let at = page
+        .body
+        .find(&format!("<img src=\"{image}"))
+        .expect("the photo inline")
+        + 10;
+    let src = &page.body[at..at + page.body[at..].find('"').unwrap()];
+    let file = client.get(src).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.headers[header::CONTENT_TYPE], "image/png");
+    assert!(
+        file.headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    // A file of another ticket, or no file at all, is not found.
+    let other = file_ticket(&desk.store, "503", "Lee", "correct_records").await;
+    let hash = src.rsplit('/').next().unwrap();
+    let elsewhere = client
+        .get(&format!("/tickets/{other}/files/{}", "0".repeat(64)))
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        client
+            .get(&format!("/tickets/{reference}/files/{hash}x"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Actions need the page's token: a forged form does nothing.
+    let csrf = page.hidden("csrf");
+    let path = format!("/tickets/{reference}/actions");
+    let forged = client
+        .post(&path, &[("csrf", "nope"), ("action", "claim")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        desk.store
+            .ticket(&reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .summary
+            .assignee,
+        None
+    );
+    // A reply with nothing in it is refused, and says so.
+    let empty = client
+        .post(
+            &path,
+            &[("csrf", &csrf), ("action", "reply"), ("text", "  ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Write the message to the user first."));
+
+    let claimed = client
+        .post(&path, &[("csrf", &csrf), ("action", "claim")])
+        .await;
+    assert_eq!(claimed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        claimed.location(),
+        format!("/tickets/{reference}?done=claim")
+    );
+    assert!(
+        client
+            .get(claimed.location())
+            .await
+            .body
+            .contains("You claimed this ticket.")
+    );
+    let replied = client
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "reply"),
+                ("text", "We have fixed your name."),
+            ],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER);
+    let resolved = client
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "resolve"),
+                ("text", "Done, thank you."),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER);
+    // A second resolve is refused with the reason, on the page.
+    let again = client
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("action", "resolve"),
+                ("text", "Done again."),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("Not done: ticket"), "{}", again.body);
+    assert!(again.body.contains("Done again."), "what was typed is kept");
+
+    // The same outbox as the staff chats: two messages to the user's Telegram chat.
+    let t = desk.store.ticket(&reference).await.unwrap().unwrap();
+    assert_eq!(t.summary.status.as_str(), "resolved");
+    assert_eq!(t.summary.assignee.as_deref(), Some("staff:alice"));
+    let to_user: Vec<_> = desk
+        .store
+        .pending_outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(platform, chat, _, _)| platform == "telegram" && chat == "502")
+        .collect();
+    assert_eq!(to_user.len(), 2, "{to_user:?}");
+    // The audit names the staff member, via the desk, for every action and every view.
+    let audit = desk.store.audit_of(&reference).await.unwrap();
+    for action in ["claim", "reply", "resolve", "view"] {
+        assert!(
+            audit.iter().any(|e| e.action == action
+                && e.actor == "staff:alice"
+                && e.via.as_deref() == Some("desk")),
+            "{action}: {audit:?}"
+        );
+    }
+    assert!(
+        audit.iter().any(|e| e.detail.starts_with("file ")),
+        "{audit:?}"
+    );
+    let events = t
+        .events
+        .iter()
+        .map(|e| e.actor.as_str())
+        .collect::<Vec<_>>();
+    assert!(events.contains(&"staff:alice"), "{events:?}");
+
+    // Signing out ends the session: the old cookie opens nothing.
+    let out = client.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!client.has_cookie(desk::SESSION_COOKIE));
+    let mut stale = Client::new(&desk.base);
+    stale.cookies.insert(
+        desk::SESSION_COOKIE.into(),
+        cookie.split(['=', ';']).nth(1).unwrap().into(),
+    );
+    assert_eq!(stale.get("/tickets").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn what_users_typed_is_escaped_on_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let evil = "<script>alert('x')</script>";
+    let reference = file_ticket(&desk.store, "504", evil, "<img src=x onerror=alert(1)>").await;
+    let mut client = Client::new(&desk.base);
+    client.sign_in("alice", PASSWORD).await;
+    for path in [
+        "/tickets".to_string(),
+        format!("/tickets/{reference}"),
+        format!("/tickets?q={}", "%3Cscript%3E"),
+    ] {
+        let page = client.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(!page.body.contains("<script"), "{path}: {}", page.body);
+        assert!(!page.body.contains("<img src=x"), "{path}");
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+    }
+    let page = client.get(&format!("/tickets/{reference}")).await;
+    assert!(
+        page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_and_sessions_end_with_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let mut client = Client::new(&desk.base);
+    for _ in 0..5 {
+        assert_eq!(
+            client.sign_in("alice", "not the password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The right password is refused too while the limit holds.
+    let limited = client.sign_in("alice", PASSWORD).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.body.contains("Too many failed attempts"));
+    // Refused sign-ins are audited under the account, never with what was typed.
+    let audit = desk.store.audit_log().await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "sign in" && !e.allowed && e.actor == "staff:alice")
+    );
+    assert!(audit.iter().all(|e| !e.detail.contains("not the password")));
+
+    // Another member signs in; a password reset ends their session.
+    add_staff(&desk.store, "bob").await;
+    let mut bob = Client::new(&desk.base);
+    assert_eq!(
+        bob.sign_in("bob", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(bob.get("/tickets").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let hash = accounts::hash(&Password::new("another long passphrase").unwrap()).unwrap();
+    desk.store
+        .set_staff_password(&"bob".parse().unwrap(), &hash, "cli:test")
+        .await
+        .unwrap();
+    assert_eq!(bob.get("/tickets").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_queue_filters_counts_and_finds_by_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let a = file_ticket(&desk.store, "601", "A", "correct_records").await;
+    let b = file_with(
+        &desk.store,
+        "602",
+        "B",
+        "contact_staff",
+        Platform::Discord,
+        vec![],
+    )
+    .await;
+    let c = file_with(
+        &desk.store,
+        "603",
+        "C",
+        "contact_staff",
+        Platform::Telegram,
+        vec![],
+    )
+    .await;
+    // An old one: opened ten days ago.
+    sqlx::query("UPDATE tickets SET created_at = '2020-01-01T00:00:00.000Z' WHERE reference = ?")
+        .bind(&c)
+        .execute(desk.store.pool())
+        .await
+        .unwrap();
+    let mut client = Client::new(&desk.base);
+    client.sign_in("alice", PASSWORD).await;
+    let csrf = client.get(&format!("/tickets/{a}")).await.hidden("csrf");
+    client
+        .post(
+            &format!("/tickets/{a}/actions"),
+            &[("csrf", &csrf), ("action", "claim")],
+        )
+        .await;
+
+    let open = client.get("/tickets").await.body;
+    assert!(
+        open.contains(&b) && open.contains(&c) && !open.contains(&a),
+        "{open}"
+    );
+    // Oldest first.
+    assert!(open.find(&c).unwrap() < open.find(&b).unwrap());
+    assert!(
+        open.contains("Open <span class=\"count\">2</span>"),
+        "{open}"
+    );
+    assert!(
+        open.contains("Claimed <span class=\"count\">1</span>"),
+        "{open}"
+    );
+    let claimed = client
+        .get("/tickets?status=claimed&assignee=staff%3Aalice")
+        .await
+        .body;
+    assert!(claimed.contains(&a) && !claimed.contains(&b), "{claimed}");
+    let nobody = client.get("/tickets?status=all&assignee=none").await.body;
+    assert!(!nobody.contains(&a) && nobody.contains(&b));
+    let discord = client
+        .get("/tickets?status=all&platform=discord")
+        .await
+        .body;
+    assert!(discord.contains(&b) && !discord.contains(&c) && !discord.contains(&a));
+    let category = client
+        .get("/tickets?status=all&category=contact_staff")
+        .await
+        .body;
+    assert!(category.contains(&b) && category.contains(&c) && !category.contains(&a));
+    let old = client.get("/tickets?status=all&age=7d").await.body;
+    assert!(old.contains(&c) && !old.contains(&b));
+    // A whole reference opens the ticket; a part of one filters.
+    let found = client
+        .get(&format!("/tickets?q={}", b.to_lowercase()))
+        .await;
+    assert_eq!(found.location(), format!("/tickets/{b}"));
+    let part = client
+        .get(&format!("/tickets?status=all&q={}", &b[2..6]))
+        .await
+        .body;
+    assert!(part.contains(&b));
+    // Unknown references are not found; a nonsense filter shows the open queue.
+    assert_eq!(
+        client.get("/tickets/T-NOSUCH").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get("/tickets?status=bogus&age=x").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn metrics_need_a_session_or_the_token_and_name_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = config::Desk {
+        metrics_token: Some(config::Secret::new("monitoring-token-123")),
+        ..config::Desk::default()
+    };
+    let desk = start(dir.path(), settings).await;
+    file_ticket(&desk.store, "701", "Chan Tai Man", "correct_records").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", desk.base);
+    let wrong = http.get(&url).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = http
+        .get(&url)
+        .bearer_auth("monitoring-token-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    let text = right.text().await.unwrap();
+    assert!(
+        text.contains("alumni_bot_tickets{status=\"open\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("alumni_bot_outbox_pending"), "{text}");
+    assert!(!text.contains("Chan") && !text.contains("K1234567") && !text.contains("701"));
+    // Signed in, no token needed.
+    let mut client = Client::new(&desk.base);
+    client.sign_in("alice", PASSWORD).await;
+    assert_eq!(client.get("/metrics").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_public_https_desk_marks_its_cookies_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = config::Desk {
+        public_url: Some("https://desk.alumni.example".into()),
+        ..config::Desk::default()
+    };
+    let desk = start(dir.path(), settings).await;
+    let mut client = Client::new(&desk.base);
+    let form = client.get("/login").await;
+    let cookie = form.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_linked_chat_account_is_the_same_staff_member_in_the_audit() {
+    use alumni_bot::core::staff::{self, Action};
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let reference = file_ticket(&desk.store, "801", "Ho", "correct_records").await;
+    let alice: Login = "alice".parse().unwrap();
+    assert!(
+        desk.store
+            .link_staff(&alice, "telegram:42", "cli:test")
+            .await
+            .unwrap()
+    );
+    let r = reference.parse().unwrap();
+    staff::act(&desk.store, "telegram:42", true, &r, Action::Claim)
+        .await
+        .unwrap()
+        .unwrap();
+    staff::act(
+        &desk.store,
+        "telegram:99",
+        true,
+        &r,
+        Action::Reply("hi".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let audit = desk.store.audit_of(&reference).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "claim"
+        && e.actor == "staff:alice"
+        && e.via.as_deref() == Some("telegram:42")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "reply" && e.actor == "telegram:99" && e.via.is_none())
+    );
+    let t = desk.store.ticket(&reference).await.unwrap().unwrap();
+    assert_eq!(t.summary.assignee.as_deref(), Some("staff:alice"));
+}
