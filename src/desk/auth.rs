@@ -157,9 +157,17 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// `GET /login`: the form, with a fresh sign-in CSRF token in its cookie.
-pub async fn login_page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
-    let csrf = random_token();
+/// `GET /login`: the form, with the sign-in CSRF token of its cookie (a fresh one if there
+/// is none: a second tab, or the browser's own requests landing here, must not void the first
+/// form's).
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let csrf = cookie(&headers, SIGN_IN_COOKIE)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(random_token, str::to_string);
     let page = LoginPage {
         csrf: &csrf,
         next: next_page(q.next.as_deref()),

@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/static/desk.css", get(page::stylesheet))
+        .route("/favicon.ico", get(|| async { page::not_found() }))
         .fallback(ticket::nothing_here)
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

@@ -1,6 +1,7 @@
 //! One integration test binary (one link step instead of many): modules by area.
 
 mod accounts;
+mod browser;
 mod chinese;
 mod cli;
 mod conversations;
