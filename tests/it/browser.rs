@@ -318,12 +318,14 @@ async fn staff_work_a_ticket_in_a_real_browser() {
 
     // `alumni-bot desk` on a port of its choosing; it prints where.
     let mut desk = bin();
+    let log = dir.path().join("desk.log");
     desk.arg("--db")
         .arg(&db)
         .arg("desk")
         .env("ALUMNI_BOT_DESK_LISTEN", "127.0.0.1:0")
+        .env("ALUMNI_BOT_LOG", "trace")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(&log).unwrap());
     let mut desk = Process(desk.spawn().unwrap());
     let mut first = String::new();
     BufReader::new(desk.0.stdout.take().unwrap())
@@ -422,6 +424,18 @@ async fn staff_work_a_ticket_in_a_real_browser() {
         .filter(|m| m["to"] == "user")
         .count();
     assert_eq!(to_user, 2, "{ticket}");
+    // The desk logged at trace level and never what users or staff typed.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("staff desk listening"), "{logged}");
+    for private in [
+        "Chan Tai Man",
+        "peter.chan@example.com",
+        PASSWORD,
+        "corrected your name",
+        "u42",
+    ] {
+        assert!(!logged.contains(private), "{private} in the desk's log");
+    }
     let store = alumni_bot::store::Store::open(&db).await.unwrap();
     let owed: Vec<(String,)> = sqlx::query_as(
         "SELECT message FROM outbox WHERE platform = 'console' AND chat = 'u42' ORDER BY id",
