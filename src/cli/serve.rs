@@ -46,6 +46,7 @@ pub async fn run(engine: Arc<Engine<Store>>, settings: &Settings) -> anyhow::Res
                 Ok(report) => info!(
                     attachments = report.attachments,
                     files = report.files_deleted,
+                    gaps = report.gaps,
                     "retention purge"
                 ),
                 Err(e) => error!(error = %e, "retention purge failed"),
