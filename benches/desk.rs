@@ -125,7 +125,11 @@ async fn time_page(http: &reqwest::Client, base: &str, cookie: &str, path: &str)
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         bytes = response.bytes().await.unwrap().len();
         times.push(start.elapsed());
     }
@@ -228,7 +232,9 @@ async fn run(tickets: usize) {
     // `serve` with only the desk, from the release build if there is one.
     let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/alumni-bot");
     if !binary.exists() {
-        println!("\n(no target/release/alumni-bot: build it with `cargo build --release` for the memory figures)");
+        println!(
+            "\n(no target/release/alumni-bot: build it with `cargo build --release` for the memory figures)"
+        );
         return;
     }
     let port = {

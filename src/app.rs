@@ -70,5 +70,7 @@ pub async fn engine(settings: &Settings) -> anyhow::Result<Engine<Store>> {
         .await
         .with_context(|| format!("database {}", settings.db.display()))?
         .with_staff_places(staff_places(settings));
-    Ok(Engine::new(kb, matcher, store, pseudonymizer(settings)).with_limits(settings.limits))
+    Ok(Engine::new(kb, matcher, store, pseudonymizer(settings))
+        .with_limits(settings.limits)
+        .with_gap_log(settings.record_gaps))
 }

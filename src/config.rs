@@ -47,6 +47,8 @@ pub struct Settings {
     pub retention_days: u32,
     /// Abuse limits on the chat platforms.
     pub limits: crate::core::limits::Limits,
+    /// Questions the bot could not answer are kept, redacted, for `kb gaps` and the web desk.
+    pub record_gaps: bool,
     /// The staff web desk.
     pub desk: Desk,
 }
@@ -123,6 +125,7 @@ struct FileSettings {
     rate_limit_burst: Option<u32>,
     max_open_tickets: Option<usize>,
     desk: Option<Desk>,
+    record_gaps: Option<bool>,
 }
 
 /// Command-line overrides.
@@ -158,6 +161,7 @@ impl Settings {
             retention_days: 90,
             limits: crate::core::limits::Limits::default(),
             desk: Desk::default(),
+            record_gaps: true,
         };
         let file = overrides
             .config
@@ -192,6 +196,7 @@ impl Settings {
             s.limits.burst = f.rate_limit_burst.unwrap_or(s.limits.burst);
             s.limits.max_open_tickets = f.max_open_tickets.unwrap_or(s.limits.max_open_tickets);
             s.desk = f.desk.unwrap_or_default();
+            s.record_gaps = f.record_gaps.unwrap_or(s.record_gaps);
         }
         if let Some(v) = env("ALUMNI_BOT_KNOWLEDGE") {
             s.knowledge = v.into();
@@ -255,6 +260,9 @@ impl Settings {
         if let Some(v) = env("ALUMNI_BOT_MAX_OPEN_TICKETS").filter(|v| !v.is_empty()) {
             s.limits.max_open_tickets = v.parse().context("ALUMNI_BOT_MAX_OPEN_TICKETS")?;
         }
+        if let Some(v) = env("ALUMNI_BOT_RECORD_GAPS").filter(|v| !v.is_empty()) {
+            s.record_gaps = switch(&v).context("ALUMNI_BOT_RECORD_GAPS")?;
+        }
         let d = &mut s.discord;
         if let Some(v) = env("ALUMNI_BOT_DISCORD_TOKEN").filter(|v| !v.is_empty()) {
             d.token = Some(Secret::new(v));
@@ -305,6 +313,15 @@ impl Settings {
     }
 }
 
+/// An on/off variable: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case).
+fn switch(value: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => anyhow::bail!("{other:?} is neither on (1, true, yes) nor off (0, false, no)"),
+    }
+}
+
 /// `knowledge/` in the working directory, else the one of the checkout the binary was built from.
 fn default_knowledge() -> PathBuf {
     let here = PathBuf::from("knowledge");
@@ -344,6 +361,39 @@ mod tests {
         assert_eq!(
             Settings::load_with(&flags, |_| None).unwrap().db,
             PathBuf::from("flag.db")
+        );
+    }
+
+    #[test]
+    fn recording_unanswered_questions_is_on_unless_switched_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = Overrides::default();
+        let config = |text: &str| {
+            let file = dir.path().join("c.yaml");
+            std::fs::write(&file, text).unwrap();
+            Overrides {
+                config: Some(file),
+                ..Default::default()
+            }
+        };
+        let env = |value: &'static str| {
+            move |k: &str| (k == "ALUMNI_BOT_RECORD_GAPS").then(|| value.to_string())
+        };
+        assert!(Settings::load_with(&none, |_| None).unwrap().record_gaps);
+        let off = config("record_gaps: false\n");
+        assert!(!Settings::load_with(&off, |_| None).unwrap().record_gaps);
+        // The environment overrides the file.
+        assert!(Settings::load_with(&off, env("yes")).unwrap().record_gaps);
+        for value in ["0", "false", "NO", "off"] {
+            assert!(!Settings::load_with(&none, env(value)).unwrap().record_gaps);
+        }
+        for value in ["1", "true", "Yes"] {
+            assert!(Settings::load_with(&none, env(value)).unwrap().record_gaps);
+        }
+        let err = Settings::load_with(&none, env("maybe")).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("ALUMNI_BOT_RECORD_GAPS"),
+            "{err:#}"
         );
     }
 

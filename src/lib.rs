@@ -7,7 +7,7 @@
 //! - [`desk`]: the staff web desk (axum, askama): queue, tickets, unanswered questions.
 //! - [`store`]: SQLite (sqlx) behind the core's traits; migrations under `migrations/`.
 //! - [`markup`]: the answers' small markup and its plain rendering.
-//! - [`privacy`]: keyed pseudonyms for logs.
+//! - [`privacy`]: keyed pseudonyms for logs; [`redact`]: personal data out of kept text.
 //! - [`config`], [`telemetry`]: settings and logging, for the binary.
 //! - [`cli`]: the terminal and machine interfaces (`chat`, `match`, `kb check`).
 //! - [`app`]: wiring the parts together from settings.
@@ -26,6 +26,7 @@ pub mod matcher;
 pub mod outgoing;
 pub mod platform;
 pub mod privacy;
+pub mod redact;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

@@ -62,7 +62,8 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
-    /// Delete the attachment files of tickets resolved or closed more than DAYS ago.
+    /// Delete the attachment files of tickets resolved or closed more than DAYS ago (and
+    /// delivered messages, idle conversations and unanswered questions older than that).
     Purge {
         #[arg(long, value_name = "DAYS")]
         days: Option<u32>,
@@ -154,6 +155,16 @@ enum UsersAction {
 enum KbAction {
     /// Check the knowledge base; print every problem with file and line; exit 1 on any.
     Check,
+    /// What users asked that the bot could not answer (fell back or asked "did you mean"),
+    /// similar questions grouped, most asked first.
+    Gaps {
+        /// A JSON array (the machine interface).
+        #[arg(long)]
+        json: bool,
+        /// Only questions of the last DAYS days.
+        #[arg(long, value_name = "DAYS")]
+        days: Option<u32>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -193,6 +204,18 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            })
+        }
+        Command::Kb {
+            action: KbAction::Gaps { json, days },
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let store = alumni_bot::store::Store::open(&settings.db).await?;
+                cli::kb::gaps(&store, days, json, &mut std::io::stdout().lock()).await?;
+                anyhow::Ok(ExitCode::SUCCESS)
             })
         }
         Command::Match { train, calibrate } => {
@@ -329,8 +352,8 @@ fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitCode> {
                 let days = days.unwrap_or(settings.retention_days);
                 let report = store.purge(days, &cli::tickets::cli_actor()).await?;
                 println!(
-                    "Purged {} attachment(s) of tickets closed more than {days} days ago; {} file(s) deleted; {} delivered message(s) and {} idle conversation(s) deleted.",
-                    report.attachments, report.files_deleted, report.outbox_messages, report.conversations
+                    "Purged {} attachment(s) of tickets closed more than {days} days ago; {} file(s) deleted; {} delivered message(s), {} idle conversation(s) and {} unanswered question(s) deleted.",
+                    report.attachments, report.files_deleted, report.outbox_messages, report.conversations, report.gaps
                 );
                 anyhow::Ok(ExitCode::SUCCESS)
             })

@@ -97,6 +97,7 @@ pub async fn maintenance(store: Store, days: u32, mut stop: watch::Receiver<bool
             Ok(report) => info!(
                 attachments = report.attachments,
                 files = report.files_deleted,
+                gaps = report.gaps,
                 "retention purge"
             ),
             Err(e) => error!(error = %e, "retention purge failed"),

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::gaps::{Gap, GapLog};
 use super::message::{Button, Sender};
 use super::ticket::{
     Attachment, FilingError, NewTicket, StoredFile, TicketBrief, TicketStatus, TicketStore,
@@ -147,7 +148,8 @@ pub enum Opened {
     Conversation(Option<Conversation>),
 }
 
-/// Conversations and tickets in memory: for tests and benchmarks of the core alone.
+/// Conversations, tickets and unanswered questions in memory: for tests and benchmarks of the
+/// core alone.
 #[derive(Default)]
 pub struct MemoryStore {
     // std Mutexes: held only for a map access, never across an await.
@@ -160,6 +162,7 @@ pub struct MemoryStore {
     revisions: Mutex<HashMap<String, u64>>,
     next_revision: std::sync::atomic::AtomicU64,
     additions: Mutex<std::collections::HashSet<AdditionOrigin>>,
+    gaps: Mutex<Vec<Gap>>,
 }
 
 /// (conversation key, revision, ticket, text, file hash).
@@ -190,6 +193,11 @@ impl MemoryStore {
     /// Every ticket with its status and additions.
     pub fn ticket_records(&self) -> Vec<MemoryTicket> {
         self.tickets.lock().expect("poisoned").clone()
+    }
+
+    /// The unanswered questions recorded so far, oldest first.
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.gaps.lock().expect("poisoned").clone()
     }
 
     /// Blocks a user, as staff would.
@@ -290,6 +298,13 @@ impl ConversationStore for MemoryStore {
             .filter(|t| mine(t))
             .map(|t| t.reference.clone())
             .collect())
+    }
+}
+
+impl GapLog for MemoryStore {
+    async fn record_gap(&self, gap: Gap) -> anyhow::Result<()> {
+        self.gaps.lock().expect("poisoned").push(gap);
+        Ok(())
     }
 }
 

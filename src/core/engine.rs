@@ -12,15 +12,17 @@ use tracing::{debug, info, warn};
 
 use super::buttons::ButtonData;
 use super::conversation::{Conversation, ConversationStore, Opened};
+use super::gaps::{Gap, GapKind, GapLog, Nearest, Redacted};
 use super::limits::{Limits, RateLimiter, Verdict};
 use super::message::{Button, Content, Inbound, Reply, Sender};
+use super::metrics::Metrics;
 use super::notes::Note;
 use super::texts::{fill, tr};
 use super::ticket::{Addition, Author, TicketStore, TranscriptLine};
 use super::understand::{self, Context, FollowupIndex, Part, Reader, Reading, answers};
 use crate::knowledge::KnowledgeBase;
 use crate::lang::{self, Lang};
-use crate::matcher::{Decision, Matcher, Outcome, normalize};
+use crate::matcher::{Candidate, Decision, Matcher, Outcome, normalize};
 use crate::privacy::Pseudonymizer;
 
 /// Longest message the bot reads, in characters. Questions are short; past this the user is
@@ -66,9 +68,9 @@ const PERSON_PHRASES: [&str; 10] = [
     "person",
 ];
 
-/// What the engine needs of storage: conversations and tickets.
-pub trait Stores: ConversationStore + TicketStore {}
-impl<T: ConversationStore + TicketStore> Stores for T {}
+/// What the engine needs of storage: conversations, tickets and unanswered questions.
+pub trait Stores: ConversationStore + TicketStore + GapLog {}
+impl<T: ConversationStore + TicketStore + GapLog> Stores for T {}
 
 pub struct Engine<S> {
     pub(super) kb: Arc<KnowledgeBase>,
@@ -81,6 +83,9 @@ pub struct Engine<S> {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) limits: Limits,
     rate: RateLimiter,
+    /// Unanswered questions are recorded (redacted) for the knowledge base's maintainers.
+    record_gaps: bool,
+    metrics: Metrics,
 }
 
 /// One message being handled: who sent it, their pseudonym for logs, and what the engine made
@@ -89,6 +94,8 @@ pub(super) struct Turn<'a> {
     pub from: &'a Sender,
     pub who: &'a str,
     pub trace: Mutex<Trace>,
+    /// Unanswered questions of this message, recorded once it is answered.
+    pub gaps: Mutex<Vec<Gap>>,
 }
 
 impl Turn<'_> {
@@ -131,12 +138,26 @@ impl<S: Stores> Engine<S> {
             locks: Mutex::new(HashMap::new()),
             limits: Limits::default(),
             rate: RateLimiter::default(),
+            record_gaps: true,
+            metrics: Metrics::default(),
         }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Whether unanswered questions are recorded through [`GapLog`] (on by default; the
+    /// `record_gaps` setting). Off, nothing of them is kept.
+    pub fn with_gap_log(mut self, on: bool) -> Self {
+        self.record_gaps = on;
+        self
+    }
+
+    /// What the engine has done since it started, for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn store(&self) -> &S {
@@ -198,6 +219,13 @@ impl<S: Stores> Engine<S> {
     /// `language_code`, Discord's locale): a first conversation starts in it, so that `/start`
     /// greets a Chinese user in Chinese. What the user writes decides from then on, as always.
     pub async fn handle_in(&self, inbound: Inbound, locale: Option<Lang>) -> (Vec<Reply>, Trace) {
+        let started = std::time::Instant::now();
+        let (replies, trace) = self.handle_turn(inbound, locale).await;
+        self.metrics.observe(&trace, started.elapsed());
+        (replies, trace)
+    }
+
+    async fn handle_turn(&self, inbound: Inbound, locale: Option<Lang>) -> (Vec<Reply>, Trace) {
         let key = inbound.from.conversation_key();
         let who = self
             .pseudonyms
@@ -214,7 +242,7 @@ impl<S: Stores> Engine<S> {
             }
             locks.entry(key.clone()).or_default().clone()
         };
-        let _turn = lock.lock().await;
+        let in_turn = lock.lock().await;
 
         let opened = self
             .store
@@ -238,6 +266,7 @@ impl<S: Stores> Engine<S> {
             from: &inbound.from,
             who: &who,
             trace: Mutex::new(Trace::default()),
+            gaps: Mutex::new(Vec::new()),
         };
         let line = user_line(&conversation, &inbound.content);
         record(&mut conversation, Author::User, line);
@@ -284,8 +313,49 @@ impl<S: Stores> Engine<S> {
                 Trace::default(),
             );
         }
+        drop(in_turn);
         let trace = turn.trace.into_inner().expect("poisoned");
+        self.record(&who, turn.gaps.into_inner().expect("poisoned"))
+            .await;
         (replies, trace)
+    }
+
+    /// Keeps the unanswered questions of a message that was answered. A failure is logged (kind
+    /// and error, never the text) and counted; the user's reply does not depend on it.
+    async fn record(&self, who: &str, gaps: Vec<Gap>) {
+        for gap in gaps {
+            let kind = gap.kind.as_str();
+            if let Err(e) = self.store.record_gap(gap).await {
+                self.metrics.gap_not_recorded();
+                warn!(user = who, kind, error = %e, "recording an unanswered question failed");
+            }
+        }
+    }
+
+    /// Notes a question typed by the user that the bot fell back on or clarified; `text` is
+    /// redacted here, before anything keeps it.
+    fn note_gap(
+        &self,
+        turn: &Turn<'_>,
+        kind: GapKind,
+        text: &str,
+        lang: Lang,
+        nearest: Option<&Candidate>,
+    ) {
+        if !self.record_gaps {
+            return;
+        }
+        let gap = Gap {
+            at: chrono::Utc::now(),
+            kind,
+            text: Redacted::new(text),
+            lang,
+            nearest: nearest.map(|c| Nearest {
+                intent: c.intent.clone(),
+                score: c.score,
+            }),
+        };
+        turn.gaps.lock().expect("poisoned").push(gap);
     }
 
     fn apology(&self, who: &str, stage: &str, error: &anyhow::Error, lang: Lang) -> Vec<Reply> {
@@ -465,12 +535,22 @@ impl<S: Stores> Engine<S> {
                 Part::UnknownFollowUp { topic } => {
                     replies.push(self.no_more_about(&topic, conversation.lang, turn))
                 }
-                Part::Clarify(outcome) => {
+                Part::Clarify { outcome, asked } => {
                     turn.note(|t| t.clarified = true);
+                    let lang = conversation.lang;
+                    self.note_gap(
+                        turn,
+                        GapKind::Clarify,
+                        &asked,
+                        lang,
+                        outcome.candidates.first(),
+                    );
                     replies.push(self.did_you_mean(&outcome, conversation.lang));
                 }
-                Part::Fallback => {
+                Part::Fallback { nearest, asked } => {
                     turn.note(|t| t.fell_back = true);
+                    let lang = conversation.lang;
+                    self.note_gap(turn, GapKind::Fallback, &asked, lang, nearest.as_ref());
                     replies.extend(self.not_understood(conversation, DONT_KNOW));
                 }
             }
@@ -693,20 +773,32 @@ impl<S: Stores> Engine<S> {
         replies
     }
 
+    /// What the matcher made of `text`, typed by the user, answered as it is.
     pub(super) async fn on_outcome(
         &self,
         conversation: &mut Conversation,
+        text: &str,
         outcome: &Outcome,
         turn: &Turn<'_>,
     ) -> anyhow::Result<Vec<Reply>> {
+        let lang = conversation.lang;
+        let nearest = outcome.candidates.first();
         Ok(match outcome.decision {
             Decision::Answer => {
                 conversation.misunderstood = 0;
                 self.open_intent(conversation, &outcome.candidates[0].intent, turn)
                     .await?
             }
-            Decision::Clarify => vec![self.did_you_mean(outcome, conversation.lang)],
-            Decision::Fallback => self.not_understood(conversation, DONT_KNOW),
+            Decision::Clarify => {
+                turn.note(|t| t.clarified = true);
+                self.note_gap(turn, GapKind::Clarify, text, lang, nearest);
+                vec![self.did_you_mean(outcome, lang)]
+            }
+            Decision::Fallback => {
+                turn.note(|t| t.fell_back = true);
+                self.note_gap(turn, GapKind::Fallback, text, lang, nearest);
+                self.not_understood(conversation, DONT_KNOW)
+            }
         })
     }
 

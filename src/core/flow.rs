@@ -624,7 +624,7 @@ impl<S: Stores> Engine<S> {
         let Some((flow, step)) = self.position(conversation) else {
             self.finish(conversation);
             let outcome = self.matcher.classify(text);
-            return self.on_outcome(conversation, &outcome, turn).await;
+            return self.on_outcome(conversation, text, &outcome, turn).await;
         };
         // A change of mind, in the user's own words, at any step: never kept as an answer.
         if let Some(rest) = change_of_mind(text) {

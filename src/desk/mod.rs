@@ -13,6 +13,7 @@
 //! - `ops`: `/healthz` and `/metrics`; `page`: rendering and the plain answers.
 
 mod auth;
+mod gaps;
 mod limit;
 mod ops;
 mod page;
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{reference}", get(ticket::page))
         .route("/tickets/{reference}/actions", post(ticket::act))
         .route("/tickets/{reference}/files/{hash}", get(ticket::file))
+        .route("/gaps", get(gaps::page))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/static/desk.css", get(page::stylesheet))

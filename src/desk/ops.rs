@@ -85,7 +85,9 @@ pub async fn metrics(
 
 async fn render(state: &AppState) -> anyhow::Result<String> {
     let mut out = String::new();
-    // ENGINE-METRICS
+    if let Some(engine) = &state.engine {
+        engine.metrics().render(&mut out);
+    }
     writeln!(out, "# HELP alumni_bot_tickets Tickets by status.")?;
     writeln!(out, "# TYPE alumni_bot_tickets gauge")?;
     for (status, n) in state.store.tickets_by_status().await? {

@@ -70,6 +70,8 @@ pub struct PurgeReport {
     pub outbox_messages: u64,
     /// Idle conversations deleted.
     pub conversations: u64,
+    /// Unanswered questions (`kb_gaps`) deleted.
+    pub gaps: u64,
 }
 
 impl Store {
@@ -421,7 +423,8 @@ impl Store {
     /// Retention, audited: deletes the files of attachments whose ticket was resolved or closed
     /// more than `days` ago (a file shared with a live ticket stays; rows stay, marked purged),
     /// outbox messages delivered (or given up) more than `days` ago (they carry staff replies
-    /// and what users sent), and conversations idle for more than `days`.
+    /// and what users sent), conversations idle for more than `days`, and unanswered questions
+    /// asked more than `days` ago (redacted, but what users typed all the same).
     ///
     /// The rows are marked in one transaction and the files deleted after its commit: a purge
     /// that fails to commit deletes nothing (no row ever points at a deleted file), and no file
@@ -465,13 +468,18 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+        let gaps = sqlx::query("DELETE FROM kb_gaps WHERE at < ?")
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         Self::audit_in(
             &mut tx,
             actor,
             "purge",
             None,
             &format!(
-                "older than {days} days: {} attachments purged, their files deleted unless still used; {outbox_messages} delivered messages and {conversations} idle conversations deleted",
+                "older than {days} days: {} attachments purged, their files deleted unless still used; {outbox_messages} delivered messages, {conversations} idle conversations and {gaps} unanswered questions deleted",
                 rows.len()
             ),
             true,
@@ -483,6 +491,7 @@ impl Store {
             attachments: rows.len() as u64,
             outbox_messages,
             conversations,
+            gaps,
             ..Default::default()
         };
         let unused: Vec<(String,)> = sqlx::query_as(

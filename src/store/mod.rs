@@ -46,6 +46,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 mod accounts;
 mod desk;
+mod gaps;
 mod queue;
 mod sessions;
 mod tickets;

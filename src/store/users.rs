@@ -64,6 +64,9 @@ impl Store {
     /// (a file another ticket still uses stays); live tickets are kept for staff. Audited under
     /// `actor`: the user's pseudonym, or the staff member who did it for them; never the
     /// user's platform id, which is what they asked to be forgotten.
+    ///
+    /// Unanswered questions (`kb_gaps`) stay: they are kept redacted and carry no user id, so
+    /// nothing links them to the user; retention deletes them by age.
     pub async fn forget_user(
         &self,
         platform: &str,

@@ -736,3 +736,62 @@ async fn a_linked_chat_account_is_the_same_staff_member_in_the_audit() {
     let t = desk.store.ticket(&reference).await.unwrap().unwrap();
     assert_eq!(t.summary.assignee.as_deref(), Some("staff:alice"));
 }
+
+#[tokio::test]
+async fn unanswered_questions_and_the_engines_counts_reach_the_desk() {
+    use alumni_bot::core::{Content, Inbound};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db")).await.unwrap();
+    add_staff(&store, "alice").await;
+    let engine = std::sync::Arc::new(crate::helpers::engine_with(store.clone()));
+    for (user, text) in [
+        ("901", "what's the weather like in Sha Tin today"),
+        (
+            "902",
+            "is it going to rain in sha tin today? mail me at kc.wong@example.com",
+        ),
+        ("903", "how do I reset my password"),
+    ] {
+        engine
+            .handle(Inbound {
+                from: Sender::private(Platform::Telegram, user),
+                content: Content::Text(text.into()),
+            })
+            .await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let settings = config::Desk::default();
+    let state = Desk::new(store.clone(), Some(engine.clone()), &settings).unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(desk::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut client = Client::new(&base);
+    client.sign_in("alice", PASSWORD).await;
+
+    let gaps = client.get("/gaps").await;
+    assert_eq!(gaps.status, StatusCode::OK);
+    assert!(gaps.body.contains("weather"), "{}", gaps.body);
+    assert!(
+        !gaps.body.contains("kc.wong@example.com"),
+        "redacted before it was kept"
+    );
+    assert!(
+        !gaps.body.contains("reset my password"),
+        "an answered question is no gap"
+    );
+    assert_eq!(client.get("/gaps?days=7").await.status, StatusCode::OK);
+
+    let metrics = client.get("/metrics").await.body;
+    assert!(metrics.contains("alumni_bot_messages_total 3"), "{metrics}");
+    assert!(
+        metrics.contains("alumni_bot_answers_total{intent=\"username_password\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("alumni_bot_turn_seconds_count 3"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("weather") && !metrics.contains("901"));
+}

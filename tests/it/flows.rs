@@ -515,6 +515,12 @@ impl ConversationStore for FlakyStore {
     }
 }
 
+impl alumni_bot::core::GapLog for FlakyStore {
+    async fn record_gap(&self, gap: alumni_bot::core::Gap) -> anyhow::Result<()> {
+        self.inner.record_gap(gap).await
+    }
+}
+
 impl alumni_bot::core::TicketStore for FlakyStore {
     async fn store_file(
         &self,

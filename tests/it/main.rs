@@ -12,6 +12,7 @@ mod facts;
 mod fake_discord;
 mod fake_telegram;
 mod flows;
+mod gaps;
 mod hardening;
 mod helpers;
 mod matching;

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::flow::Detail;
-use crate::matcher::{Decision, Matcher, Outcome, normalize};
+use crate::matcher::{Candidate, Decision, Matcher, Outcome, normalize};
 pub use followups::FollowupIndex;
 
 /// Intents about the conversation itself: never a topic to follow up on, and never worth a
@@ -23,18 +23,57 @@ pub const SMALL_TALK: [&str; 5] = ["greeting", THANKS, "goodbye", "help", "capab
 const THANKS: &str = "thanks";
 
 /// What the engine should do with a message, in order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Part {
     /// Answer this intent (or start its flow).
     Intent(String),
     /// Answer a follow-up of the topic just answered.
     FollowUp { topic: String, kind: String },
-    /// Ask "did you mean" with these choices.
-    Clarify(Outcome),
+    /// Ask "did you mean" with these choices; `asked` is the text they are for (the whole
+    /// message or one of its questions).
+    Clarify { outcome: Outcome, asked: String },
     /// A question about the topic just answered that the knowledge base cannot answer.
     UnknownFollowUp { topic: String },
-    /// Not understood.
-    Fallback,
+    /// Not understood: `asked`, and the intent the matcher placed it nearest to, if any.
+    Fallback {
+        nearest: Option<Candidate>,
+        asked: String,
+    },
+}
+
+/// Parts are logged (at debug): the text they carry is the user's and stays out of logs.
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let asked = |text: &str| format!("<{} characters>", text.chars().count());
+        match self {
+            Part::Intent(id) => f.debug_tuple("Intent").field(id).finish(),
+            Part::FollowUp { topic, kind } => f
+                .debug_struct("FollowUp")
+                .field("topic", topic)
+                .field("kind", kind)
+                .finish(),
+            Part::Clarify {
+                outcome,
+                asked: text,
+            } => f
+                .debug_struct("Clarify")
+                .field("outcome", outcome)
+                .field("asked", &format_args!("{}", asked(text)))
+                .finish(),
+            Part::UnknownFollowUp { topic } => f
+                .debug_struct("UnknownFollowUp")
+                .field("topic", topic)
+                .finish(),
+            Part::Fallback {
+                nearest,
+                asked: text,
+            } => f
+                .debug_struct("Fallback")
+                .field("nearest", nearest)
+                .field("asked", &format_args!("{}", asked(text)))
+                .finish(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,22 +158,23 @@ impl Reader<'_> {
                         answered.push(id.clone());
                         parts.push(Part::Intent(id));
                     }
-                    Part::Clarify(o) if normalize::tokenize(piece).len() >= 3 => {
-                        parts.push(Part::Clarify(o));
+                    clarify @ Part::Clarify { .. } if normalize::tokenize(piece).len() >= 3 => {
+                        parts.push(clarify);
                     }
                     _ => {}
                 }
             }
             let topical = answered.iter().filter(|i| !is_small_talk(i)).count();
-            let clarified = parts.iter().any(|p| matches!(p, Part::Clarify(_)));
+            let clarified = parts.iter().any(|p| matches!(p, Part::Clarify { .. }));
             if answered.len() >= 2 || (topical == 1 && clarified) {
                 parts.truncate(split::MAX_PARTS);
                 // One "did you mean" at most, after the answers.
                 let mut seen_clarify = false;
                 parts.retain(|p| {
-                    !matches!(p, Part::Clarify(_)) || !std::mem::replace(&mut seen_clarify, true)
+                    !matches!(p, Part::Clarify { .. })
+                        || !std::mem::replace(&mut seen_clarify, true)
                 });
-                parts.sort_by_key(|p| matches!(p, Part::Clarify(_)));
+                parts.sort_by_key(|p| matches!(p, Part::Clarify { .. }));
                 return parts;
             }
             if whole.decision != Decision::Answer && answered.len() == 1 {
@@ -214,7 +254,10 @@ impl Reader<'_> {
                     // One good candidate is no tie either: answer it.
                     return Part::Intent(topical[0].intent.clone());
                 }
-                Part::Clarify(outcome)
+                Part::Clarify {
+                    outcome,
+                    asked: text.to_string(),
+                }
             }
             Decision::Fallback => match context.topic {
                 // A short question the matcher cannot place alone ("點申請?" after the alias
@@ -230,7 +273,10 @@ impl Reader<'_> {
                         topic: topic.to_string(),
                     }
                 }
-                _ => Part::Fallback,
+                _ => Part::Fallback {
+                    nearest: outcome.candidates.into_iter().next(),
+                    asked: text.to_string(),
+                },
             },
         }
     }
@@ -277,4 +323,24 @@ fn leans_back(text: &str) -> bool {
                 "that" | "this" | "it" | "too" | "also" | "there"
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_log_no_text_of_the_user() {
+        let part = Part::Fallback {
+            nearest: Some(crate::matcher::Candidate {
+                intent: "eligibility".into(),
+                score: 0.2,
+            }),
+            asked: "my email is peter@example.com".into(),
+        };
+        let logged = format!("{part:?}");
+        assert!(logged.contains("eligibility"), "{logged}");
+        assert!(logged.contains("<29 characters>"), "{logged}");
+        assert!(!logged.contains("peter"), "{logged}");
+    }
 }
