@@ -1,12 +1,23 @@
 -- The staff web desk: who holds a ticket (set when staff claim it, wherever they act), the
 -- queue's index, and signed-in sessions.
 ALTER TABLE tickets ADD COLUMN assignee TEXT;
+-- Tickets claimed before: their last claimer, unless reopened since (an open ticket waits to be
+-- claimed again).
 UPDATE tickets SET assignee = (
     SELECT e.actor FROM ticket_events e
     WHERE e.ticket_id = tickets.id AND e.action = 'claimed'
     ORDER BY e.id DESC LIMIT 1
-) WHERE status = 'claimed';
+) WHERE status <> 'open';
 CREATE INDEX tickets_queue ON tickets (status, created_at);
+CREATE INDEX tickets_by_age ON tickets (created_at);
+-- The queue's choices of category and assignee.
+CREATE INDEX tickets_by_category ON tickets (category);
+CREATE INDEX tickets_by_assignee ON tickets (assignee);
+-- A ticket's page and the queue's counts read these by ticket.
+CREATE INDEX ticket_attachments_by_ticket ON ticket_attachments (ticket_id);
+CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id);
+CREATE INDEX outbox_by_ticket ON outbox (ticket_id);
+CREATE INDEX audit_log_by_ticket ON audit_log (ticket, id);
 
 -- A session is a random token in an HttpOnly cookie; only its BLAKE3 hash is stored, so a copy
 -- of the database signs no one in. Removing an account ends its sessions; so does a password

@@ -66,6 +66,10 @@ pub struct Desk {
     pub session_hours: Option<u32>,
     /// A bearer token that lets monitoring read `/metrics` without signing in.
     pub metrics_token: Option<Secret>,
+    /// Reverse proxies in front of the desk: from them, `X-Forwarded-For` names the client
+    /// (for the sign-in limits).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -296,6 +300,15 @@ impl Settings {
         set(&mut desk.public_url, "ALUMNI_BOT_DESK_PUBLIC_URL");
         if let Some(v) = env("ALUMNI_BOT_DESK_METRICS_TOKEN").filter(|v| !v.is_empty()) {
             desk.metrics_token = Some(Secret::new(v));
+        }
+        if let Some(v) = env("ALUMNI_BOT_DESK_TRUSTED_PROXIES").filter(|v| !v.is_empty()) {
+            desk.trusted_proxies = v
+                .split(',')
+                .map(|a| a.trim().parse())
+                .collect::<Result<_, _>>()
+                .context(
+                    "ALUMNI_BOT_DESK_TRUSTED_PROXIES is not a comma-separated list of IP addresses",
+                )?;
         }
         if let Some(v) = env("ALUMNI_BOT_DESK_SESSION_HOURS").filter(|v| !v.is_empty()) {
             desk.session_hours = Some(

@@ -9,7 +9,7 @@
 //!   checked off the async runtime (Argon2id takes tens of milliseconds), and an unknown login
 //!   costs the same check as a known one, so timing does not tell which logins exist.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use askama::Template;
@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tracing::{info, warn};
 
+use super::limit::{Origin, Refused};
 use super::{AppState, page};
 use crate::accounts::{self, Login, Password};
 
@@ -135,12 +136,42 @@ fn signed_out(parts: &Parts) -> Response {
     }
 }
 
-/// Where to go after signing in: a path of this desk only (never another site).
+/// Where to go after signing in: a path of this desk only (never another site). Browsers drop
+/// tabs and line breaks from addresses (`/\t/evil.example` is `//evil.example` to them), so
+/// only visible ASCII is taken.
 fn next_page(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n
+        }
         _ => "/tickets",
     }
+}
+
+/// The address a request came from: the peer, or, when the peer is a trusted reverse proxy,
+/// the right-most address of `X-Forwarded-For` that is not one (what a client puts at the
+/// left is not believed).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let chain: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    chain
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 #[derive(Template)]
@@ -222,17 +253,46 @@ pub async fn login(
         return response;
     };
     let csrf = expected.to_string();
-    let typed = form.username.trim().to_lowercase();
-    if let Err(wait) = state.limiter.check(&typed, peer.ip(), Instant::now()) {
-        let minutes = wait.as_secs().div_ceil(60);
-        info!("desk sign-in refused: too many attempts");
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed attempts. Try again in {minutes} minute(s)."),
+    let login = form.username.parse::<Login>().ok();
+    let account = login.as_ref().map_or("?", |l| l.as_str()).to_string();
+    let origin = Origin::from(client_address(peer.ip(), &headers, &state.trusted_proxies));
+    // At most a few passwords are checked at once (each takes 19 MiB for tens of ms): a flood
+    // of sign-ins is told to wait rather than exhausting memory.
+    let Ok(_hashing) = state.hashing.clone().try_acquire_owned() else {
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The desk is busy signing people in. Please try again in a few seconds.",
             &csrf,
         );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
+    match state.limiter.attempt(&account, origin, Instant::now()) {
+        Ok(()) => {}
+        Err(Refused::Wait(wait)) => {
+            info!("desk sign-in refused: too many attempts");
+            let minutes = wait.as_secs().div_ceil(60);
+            let mut response = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed attempts. Try again in {minutes} minute(s)."),
+                &csrf,
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+        Err(Refused::Busy) => {
+            info!("desk sign-in refused: the attempt tables are full");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The desk is refusing sign-ins for a while. Please try again later.",
+                &csrf,
+            );
+        }
     }
-    let login = form.username.parse::<Login>().ok();
     let password = Password::typed(&form.password);
     let known = match &login {
         Some(login) => match state.store.staff_password_hash(login).await {
@@ -250,15 +310,18 @@ pub async fn login(
     let verified = tokio::task::spawn_blocking(move || accounts::verify(&password, &hash))
         .await
         .unwrap_or(false);
-    let (Some(login), true, true) = (login, found, verified) else {
-        state.limiter.failed(&typed, peer.ip(), Instant::now());
-        let account = typed.parse::<Login>().ok().filter(|_| found);
+    let (Some(login), true, true) = (login.clone(), found, verified) else {
+        let known_account = login.filter(|_| found);
         let reason = if found {
             "wrong password"
         } else {
             "unknown username"
         };
-        if let Err(e) = state.store.refused_sign_in(account.as_ref(), reason).await {
+        if let Err(e) = state
+            .store
+            .refused_sign_in(known_account.as_ref(), reason)
+            .await
+        {
             warn!(error = %e, "recording a refused sign-in failed");
         }
         return refuse(
@@ -267,7 +330,7 @@ pub async fn login(
             &csrf,
         );
     };
-    state.limiter.succeeded(&typed, peer.ip());
+    state.limiter.succeeded(&account, origin);
     let token = random_token();
     let lasts = chrono::Duration::hours(i64::from(state.session_hours));
     match state
@@ -341,7 +404,29 @@ mod tests {
         assert_eq!(next_page(Some("//evil.example/x")), "/tickets");
         assert_eq!(next_page(Some("https://evil.example/")), "/tickets");
         assert_eq!(next_page(Some("/\\evil.example")), "/tickets");
+        assert_eq!(next_page(Some("/\t/evil.example")), "/tickets");
+        assert_eq!(next_page(Some("/\n/x")), "/tickets");
+        assert_eq!(
+            next_page(Some("/tickets?status=all")),
+            "/tickets?status=all"
+        );
         assert_eq!(next_page(None), "/tickets");
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_last_untrusted_forwarded_address() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 198.51.100.7"),
+        );
+        let client = client_address(proxy, &headers, &[proxy]);
+        assert_eq!(client, "198.51.100.7".parse::<IpAddr>().unwrap());
+        // Not from a trusted proxy: the header is not believed.
+        let stranger: IpAddr = "203.0.113.1".parse().unwrap();
+        assert_eq!(client_address(stranger, &headers, &[proxy]), stranger);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

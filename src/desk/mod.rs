@@ -43,8 +43,12 @@ pub use auth::SESSION_COOKIE;
 /// Where the desk listens when `alumni-bot desk` is given no address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
 
-/// Hours a sign-in lasts unless configured.
+/// Hours a sign-in lasts unless configured, and at most.
 const SESSION_HOURS: u32 = 12;
+const MAX_SESSION_HOURS: u32 = 24 * 30;
+
+/// Passwords checked at once (Argon2id takes 19 MiB and tens of milliseconds each).
+const HASHING_AT_ONCE: usize = 2;
 
 /// The pages' Content-Security-Policy: nothing but this desk's own style sheet, images and
 /// embedded files; no scripts at all; forms post only here; not framed by other sites.
@@ -61,6 +65,10 @@ pub struct Desk {
     secure: bool,
     session_hours: u32,
     metrics_token: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password checks at once.
+    hashing: Arc<tokio::sync::Semaphore>,
     /// A hash an unknown login is checked against, so that it takes as long as a known one.
     decoy_hash: String,
 }
@@ -81,9 +89,15 @@ impl Desk {
             secure: settings
                 .public_url
                 .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
-            session_hours: settings.session_hours.unwrap_or(SESSION_HOURS).max(1),
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| u.scheme() == "https"),
+            session_hours: settings
+                .session_hours
+                .unwrap_or(SESSION_HOURS)
+                .clamp(1, MAX_SESSION_HOURS),
             metrics_token: settings.metrics_token.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
             decoy_hash: crate::accounts::hash(&decoy)?,
         }))
     }

@@ -11,7 +11,7 @@ use tracing::warn;
 use super::auth::Staff;
 use super::{AppState, page};
 use crate::core::TicketRef;
-use crate::store::{Assignee, PAGE_SIZE, QueueFilter, Tab};
+use crate::store::{Assignee, MAX_PAGE, PAGE_SIZE, QueueFilter, Tab};
 
 /// Seconds between reloads of the queue.
 const REFRESH_SECONDS: u32 = 30;
@@ -75,7 +75,7 @@ impl QueueQuery {
                 }
             }),
             reference: given(&self.q),
-            page: self.page.unwrap_or(0).max(0),
+            page: self.page.unwrap_or(0).clamp(0, MAX_PAGE),
         }
     }
 

@@ -75,6 +75,14 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        // Every session of the account ends with its old password.
+        sqlx::query(
+            "DELETE FROM desk_sessions
+             WHERE staff_id = (SELECT id FROM staff_accounts WHERE login = ?)",
+        )
+        .bind(login.as_str())
+        .execute(&mut *tx)
+        .await?;
         let action = "staff reset-password";
         Self::audit_in(&mut tx, actor, action, None, login.as_str(), changed).await?;
         tx.commit().await?;

@@ -743,13 +743,15 @@ impl TicketDesk for Store {
         change: Change,
     ) -> anyhow::Result<Result<TicketStatus, Refusal>> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, status, platform, platform_chat, lang FROM tickets WHERE reference = ?",
+        type Row = (i64, String, String, String, String, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, status, platform, platform_chat, lang, assignee FROM tickets
+             WHERE reference = ?",
         )
         .bind(reference)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((id, status, platform, chat, lang)) = row else {
+        let Some((id, status, platform, chat, lang, current_assignee)) = row else {
             Self::audit_in(
                 &mut tx,
                 actor,
@@ -789,20 +791,20 @@ impl TicketDesk for Store {
         let at = now();
         let after = change.to.unwrap_or(status);
         let (who, _) = Self::identity_in(&mut tx, actor).await?;
-        // Claiming makes the actor the ticket's assignee, wherever they act from.
-        let claims = change.to == Some(TicketStatus::Claimed);
-        sqlx::query(
-            "UPDATE tickets SET status = ?, updated_at = ?,
-                    assignee = CASE WHEN ? THEN ? ELSE assignee END
-             WHERE id = ?",
-        )
-        .bind(after.as_str())
-        .bind(&at)
-        .bind(claims)
-        .bind(&who)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        // Claiming makes the actor the ticket's assignee, wherever they act from; reopening
+        // leaves it to be claimed again.
+        let assignee = match change.to {
+            Some(TicketStatus::Claimed) => Some(who.as_str()),
+            Some(TicketStatus::Open) => None,
+            _ => current_assignee.as_deref(),
+        };
+        sqlx::query("UPDATE tickets SET status = ?, updated_at = ?, assignee = ? WHERE id = ?")
+            .bind(after.as_str())
+            .bind(&at)
+            .bind(assignee)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
             .bind(id)
             .bind(&at)

@@ -54,7 +54,7 @@ mod users;
 
 pub use accounts::StaffAccount;
 pub use desk::{MAX_DELIVERY_ATTEMPTS, OutboxItem, PurgeReport, STAFF_CHAT, ThreadPending};
-pub use queue::{Assignee, PAGE_SIZE, QueueFilter, QueuePage, QueueRow, Tab};
+pub use queue::{Assignee, MAX_PAGE, PAGE_SIZE, QueueFilter, QueuePage, QueueRow, Tab};
 pub use sessions::DeskSession;
 pub use tickets::{
     AttachmentInfo, OwedMessage, TicketDetail, TicketEvent, TicketSummary, TranscriptEntry,

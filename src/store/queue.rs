@@ -2,6 +2,7 @@
 //! time, with the counts per status under the same filters.
 
 use serde::Serialize;
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::Store;
 use crate::core::ticket::TicketStatus;
@@ -103,65 +104,78 @@ pub struct QueuePage {
     pub assignees: Vec<String>,
 }
 
-/// The filters other than the tab, as `WHERE` conditions on `t`, bound as ?1 to ?5.
-macro_rules! filtered {
-    ($rest:literal) => {
-        concat!(
-            "WHERE (?1 IS NULL OR t.category = ?1) AND (?2 IS NULL OR t.platform = ?2) ",
-            "AND (?3 IS NULL OR t.created_at < ?3) ",
-            "AND (?4 IS NULL OR (?4 = '' AND t.assignee IS NULL) OR t.assignee = ?4) ",
-            "AND (?5 IS NULL OR t.reference LIKE ?5) ",
-            $rest
-        )
-    };
+/// The filters other than the tab, as conditions on `t` after `WHERE 1 = 1`: only those given,
+/// so that SQLite can use the queue's indexes.
+fn push_filters(q: &mut QueryBuilder<Sqlite>, filter: &QueueFilter) {
+    if let Some(category) = &filter.category {
+        q.push(" AND t.category = ").push_bind(category.clone());
+    }
+    if let Some(platform) = &filter.platform {
+        q.push(" AND t.platform = ").push_bind(platform.clone());
+    }
+    if let Some(before) = filter.opened_before {
+        q.push(" AND t.created_at < ")
+            .push_bind(super::timestamp(before));
+    }
+    match &filter.assignee {
+        Some(Assignee::Nobody) => {
+            q.push(" AND t.assignee IS NULL");
+        }
+        Some(Assignee::Someone(who)) => {
+            q.push(" AND t.assignee = ").push_bind(who.clone());
+        }
+        None => {}
+    }
+    if let Some(reference) = &filter.reference {
+        // References are letters, digits and a dash: LIKE's wildcards typed are dropped.
+        let part = reference
+            .trim()
+            .to_ascii_uppercase()
+            .replace(['%', '_'], "");
+        q.push(" AND t.reference LIKE ")
+            .push_bind(format!("%{part}%"));
+    }
 }
+
+/// The tab as a condition on `t`.
+fn push_tab(q: &mut QueryBuilder<Sqlite>, tab: Tab) {
+    match tab {
+        Tab::All => {}
+        Tab::Finished => {
+            q.push(" AND t.status IN ('resolved', 'closed')");
+        }
+        Tab::Open | Tab::Claimed | Tab::AwaitingUser => {
+            q.push(" AND t.status = ").push_bind(tab.as_str());
+        }
+    }
+}
+
+/// The farthest page the queue goes to (a hand-typed address cannot overflow the offset).
+pub const MAX_PAGE: i64 = 100_000;
 
 impl Store {
     /// One page of the queue: the oldest waiting first.
     pub async fn queue(&self, filter: &QueueFilter) -> anyhow::Result<QueuePage> {
-        let assignee = filter.assignee.as_ref().map(|a| match a {
-            Assignee::Nobody => String::new(),
-            Assignee::Someone(who) => who.clone(),
-        });
-        let reference = filter.reference.as_ref().map(|r| {
-            format!(
-                "%{}%",
-                r.trim().to_ascii_uppercase().replace(['%', '_'], "")
-            )
-        });
-        let opened_before = filter.opened_before.map(super::timestamp);
         let mut conn = self.readers.acquire().await?;
-        let rows: Vec<QueueRow> = sqlx::query_as(concat!(
-            "SELECT t.reference, t.status, t.category, t.platform, t.created_at, t.updated_at, ",
-            "t.assignee, ",
-            "(SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = t.id) AS attachments ",
-            "FROM tickets t ",
-            filtered!(
-                "AND (?6 = 'all' OR (?6 = 'finished' AND t.status IN ('resolved', 'closed')) OR t.status = ?6) \
-                 ORDER BY t.created_at, t.id LIMIT ?7 OFFSET ?8"
-            )
-        ))
-        .bind(&filter.category)
-        .bind(&filter.platform)
-        .bind(&opened_before)
-        .bind(&assignee)
-        .bind(&reference)
-        .bind(filter.tab.as_str())
-        .bind(PAGE_SIZE)
-        .bind(filter.page.max(0) * PAGE_SIZE)
-        .fetch_all(&mut *conn)
-        .await?;
-        let by_status: Vec<(String, i64)> = sqlx::query_as(concat!(
-            "SELECT t.status, COUNT(*) FROM tickets t ",
-            filtered!("GROUP BY t.status")
-        ))
-        .bind(&filter.category)
-        .bind(&filter.platform)
-        .bind(&opened_before)
-        .bind(&assignee)
-        .bind(&reference)
-        .fetch_all(&mut *conn)
-        .await?;
+        // The page's tickets first, then their attachments counted (only theirs).
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT p.*, (SELECT COUNT(*) FROM ticket_attachments a WHERE a.ticket_id = p.id) \
+             AS attachments FROM (SELECT t.id, t.reference, t.status, t.category, t.platform, \
+             t.created_at, t.updated_at, t.assignee FROM tickets t WHERE 1 = 1",
+        );
+        push_filters(&mut q, filter);
+        push_tab(&mut q, filter.tab);
+        q.push(" ORDER BY t.created_at, t.id LIMIT ")
+            .push_bind(PAGE_SIZE)
+            .push(" OFFSET ")
+            .push_bind(filter.page.clamp(0, MAX_PAGE) * PAGE_SIZE)
+            .push(") p ORDER BY p.created_at, p.id");
+        let rows: Vec<QueueRow> = q.build_query_as().fetch_all(&mut *conn).await?;
+        let mut q =
+            QueryBuilder::<Sqlite>::new("SELECT t.status, COUNT(*) FROM tickets t WHERE 1 = 1");
+        push_filters(&mut q, filter);
+        q.push(" GROUP BY t.status");
+        let by_status: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
         let mut per_status = Vec::new();
         for (status, n) in by_status {
             per_status.push((status.parse::<TicketStatus>()?, n));
@@ -198,7 +212,6 @@ impl Store {
             assignees,
         })
     }
-
     /// Tickets per status, for the metrics.
     pub async fn tickets_by_status(&self) -> anyhow::Result<Vec<(String, i64)>> {
         Ok(

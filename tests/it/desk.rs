@@ -341,13 +341,23 @@ async fn staff_sign_in_work_a_ticket_and_sign_out() {
             .unwrap()
             .contains("no-store")
     );
-    // A file of another ticket, or no file at all, is not found.
-    let other = file_ticket(&desk.store, "503", "Lee", "correct_records").await;
+    // The file through another ticket, a hash that is no file, or a malformed one: not found.
+    let other = file_with(
+        &desk.store,
+        "503",
+        "Lee",
+        "correct_records",
+        Platform::Telegram,
+        vec![],
+    )
+    .await;
     let hash = src.rsplit('/').next().unwrap();
-    let elsewhere = client
-        .get(&format!("/tickets/{other}/files/{}", "0".repeat(64)))
-        .await;
+    let elsewhere = client.get(&format!("/tickets/{other}/files/{hash}")).await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    let nothing = client
+        .get(&format!("/tickets/{reference}/files/{}", "0".repeat(64)))
+        .await;
+    assert_eq!(nothing.status, StatusCode::NOT_FOUND);
     assert_eq!(
         client
             .get(&format!("/tickets/{reference}/files/{hash}x"))
@@ -469,6 +479,18 @@ async fn staff_sign_in_work_a_ticket_and_sign_out() {
         .collect::<Vec<_>>();
     assert!(events.contains(&"staff:alice"), "{events:?}");
 
+    // A file deleted by the retention rule is no longer served.
+    sqlx::query("UPDATE ticket_attachments SET purged_at = '2026-01-01T00:00:00.000Z'")
+        .execute(desk.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(client.get(src).await.status, StatusCode::NOT_FOUND);
+
+    // A sign-out form from elsewhere does nothing.
+    let forged = client.post("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(client.get("/tickets").await.status, StatusCode::OK);
+
     // Signing out ends the session: the old cookie opens nothing.
     let out = client.post("/logout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
@@ -546,7 +568,6 @@ async fn sign_in_attempts_are_limited_and_sessions_end_with_the_password() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(bob.get("/tickets").await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let hash = accounts::hash(&Password::new("another long passphrase").unwrap()).unwrap();
     desk.store
         .set_staff_password(&"bob".parse().unwrap(), &hash, "cli:test")
@@ -694,6 +715,99 @@ async fn a_public_https_desk_marks_its_cookies_secure() {
     let form = client.get("/login").await;
     let cookie = form.headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
+    let signed_in = client.sign_in("alice", PASSWORD).await;
+    let cookies: Vec<&str> = signed_in
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(desk::SESSION_COOKIE) && c.contains("; Secure")),
+        "{cookies:?}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_comes_back_to_the_page_asked_for_and_never_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let mut client = Client::new(&desk.base);
+    let asked = client.get("/tickets?status=all").await;
+    let next = asked.location().to_string();
+    let form = client.get(&next).await;
+    assert_eq!(form.hidden("next"), "/tickets?status=all");
+    let csrf = form.hidden("csrf");
+    let back = client
+        .post(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+                ("next", "/tickets?status=all"),
+            ],
+        )
+        .await;
+    assert_eq!(back.location(), "/tickets?status=all");
+    for elsewhere in [
+        "//evil.example/",
+        "/\t/evil.example",
+        "https://evil.example/",
+    ] {
+        let mut other = Client::new(&desk.base);
+        let csrf = other.get("/login").await.hidden("csrf");
+        let answer = other
+            .post(
+                "/login",
+                &[
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", elsewhere),
+                ],
+            )
+            .await;
+        assert_eq!(answer.location(), "/tickets", "{elsewhere}");
+    }
+}
+
+#[tokio::test]
+async fn parallel_guesses_get_no_more_tries_than_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let mut client = Client::new(&desk.base);
+    let csrf = client.get("/login").await.hidden("csrf");
+    let cookie = format!("desk_sign_in={csrf}");
+    let http = reqwest::Client::new();
+    let guesses = (0..20).map(|i| {
+        let request = http
+            .post(format!("{}/login", desk.base))
+            .header(header::COOKIE, cookie.clone())
+            .form(&[
+                ("username", "alice".to_string()),
+                ("password", format!("guess number {i} here")),
+                ("csrf", csrf.clone()),
+            ]);
+        async move { request.send().await.unwrap().status() }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(checked <= 5, "{answers:?}");
+    assert!(
+        answers.iter().all(|s| [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE
+        ]
+        .contains(s)),
+        "{answers:?}"
+    );
 }
 
 #[tokio::test]
