@@ -11,7 +11,10 @@ use crate::desk;
 use crate::store::Store;
 
 pub async fn run(settings: &Settings, out: &mut impl Write) -> anyhow::Result<()> {
-    let store = Store::open(&settings.db).await?;
+    // The staff places of the configured platforms hear what is done on the desk.
+    let store = Store::open(&settings.db)
+        .await?
+        .with_staff_places(crate::app::staff_places(settings));
     let listener = desk::bind(&settings.desk).await?;
     let address = listener.local_addr()?;
     writeln!(

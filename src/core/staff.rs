@@ -345,6 +345,31 @@ pub fn withdrawn_notice(reference: &str) -> Reply {
     Reply::text(format!("**{reference}** was withdrawn by the user."))
 }
 
+/// What the staff places hear of an action taken on the web desk, so that staff in the chats
+/// do not work the ticket twice: who did what, and the words sent to the user.
+pub fn desk_action_notice(
+    reference: &str,
+    who: &str,
+    change: &Change,
+    status: TicketStatus,
+) -> Reply {
+    let what = match change.event {
+        "claimed" => "claimed",
+        "reply" => "replied to the user",
+        "request_info" => "asked the user for information",
+        "resolved" => "resolved",
+        "reopened" => "reopened",
+        other => other,
+    };
+    let mut text =
+        format!("**{reference}** {what} by {who} on the web desk; the ticket is {status}.");
+    if !change.detail.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&markup::escape(&change.detail));
+    }
+    Reply::text(text)
+}
+
 /// One audit entry, as `tickets audit` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {

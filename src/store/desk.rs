@@ -819,6 +819,11 @@ impl TicketDesk for Store {
             let message = notice.reply(reference, lang);
             Self::enqueue(&mut tx, &platform, &chat, &message, None, Some(id)).await?;
         }
+        if actor.starts_with("desk:") {
+            // Staff in the chats hear what was done on the desk.
+            let notice = staff::desk_action_notice(reference, &who, &change, after);
+            self.tell_staff(&mut tx, &notice, &[], id).await?;
+        }
         Self::audit_in(
             &mut tx,
             actor,

@@ -909,3 +909,50 @@ async fn unanswered_questions_and_the_engines_counts_reach_the_desk() {
     );
     assert!(!metrics.contains("weather") && !metrics.contains("901"));
 }
+
+#[tokio::test]
+async fn staff_in_the_chats_hear_what_was_done_on_the_desk() {
+    use alumni_bot::core::staff::{self, Action};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bot.db"))
+        .await
+        .unwrap()
+        .with_staff_places(vec![Platform::Telegram]);
+    let reference = file_ticket(&store, "951", "Yip", "correct_records").await;
+    let staff_rows = |store: Store| async move {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT message FROM outbox WHERE platform = 'telegram' AND chat = 'staff' ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        rows.into_iter().map(|(m,)| m).collect::<Vec<_>>()
+    };
+    let before = staff_rows(store.clone()).await.len();
+    let r = reference.parse().unwrap();
+    // From a staff chat: staff there saw it happen; nothing more is sent.
+    staff::act(&store, "telegram:42", true, &r, Action::Claim)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(staff_rows(store.clone()).await.len(), before);
+    // From the desk: the staff places are told, with the words sent to the user.
+    staff::act(
+        &store,
+        "desk:alice",
+        true,
+        &r,
+        Action::Reply("We <b>fixed</b> it.".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let rows = staff_rows(store.clone()).await;
+    assert_eq!(rows.len(), before + 1, "{rows:?}");
+    let last = rows.last().unwrap();
+    assert!(
+        last.contains("replied to the user by staff:alice on the web desk"),
+        "{last}"
+    );
+    assert!(last.contains("fixed"), "{last}");
+}
