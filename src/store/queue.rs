@@ -73,7 +73,7 @@ pub struct QueueFilter {
     /// Only tickets opened before this time: "waiting longer than".
     pub opened_before: Option<chrono::DateTime<chrono::Utc>>,
     pub assignee: Option<Assignee>,
-    /// A reference or part of one, any case.
+    /// The start of a reference (with or without `T-`), any case.
     pub reference: Option<String>,
     /// From 0.
     pub page: i64,
@@ -126,14 +126,19 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, filter: &QueueFilter) {
         }
         None => {}
     }
-    if let Some(reference) = &filter.reference {
-        // References are letters, digits and a dash: LIKE's wildcards typed are dropped.
-        let part = reference
-            .trim()
-            .to_ascii_uppercase()
-            .replace(['%', '_'], "");
-        q.push(" AND t.reference LIKE ")
-            .push_bind(format!("%{part}%"));
+    if let Some(start) = &filter.reference {
+        // The start of a reference, with or without its `T-`: a range on the references'
+        // unique index (a search anywhere inside them would read every ticket).
+        let start = start.trim().to_ascii_uppercase();
+        let start = if start.starts_with("T-") {
+            start
+        } else {
+            format!("T-{start}")
+        };
+        q.push(" AND t.reference >= ")
+            .push_bind(start.clone())
+            .push(" AND t.reference < ")
+            .push_bind(format!("{start}\u{10FFFF}"));
     }
 }
 

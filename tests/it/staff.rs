@@ -470,3 +470,66 @@ async fn in_a_forum_staff_group_each_ticket_gets_its_topic() {
     assert_eq!(bot.fake.calls_of("createForumTopic").len(), 1);
     bot.shutdown().await;
 }
+
+/// A reply on the web desk reaches the user on Telegram, through the outbox the running bot
+/// delivers; staff in the Telegram group hear what was done on the desk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_on_the_web_desk_reaches_the_user_on_telegram() {
+    use crate::desk::{Client, PASSWORD, add_staff, file_ticket};
+    const USER: i64 = 8002;
+    let bot = Bot::start_with(|s| {
+        s.staff_chat = Some(STAFF_GROUP);
+        s.staff_ids = vec![STAFF];
+    })
+    .await;
+    let reference = file_ticket(
+        &bot.store,
+        &USER.to_string(),
+        "Chan Tai Man",
+        "correct_records",
+    )
+    .await;
+    assert!(text_of(&next_to(&bot, STAFF_GROUP).await).contains(&reference));
+
+    add_staff(&bot.store, "alice").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = alumni_bot::desk::Desk::new(
+        bot.store.clone(),
+        None,
+        &alumni_bot::config::Desk::default(),
+    )
+    .unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(alumni_bot::desk::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut desk = Client::new(&base);
+    desk.sign_in("alice", PASSWORD).await;
+    let csrf = desk
+        .get(&format!("/tickets/{reference}"))
+        .await
+        .hidden("csrf");
+    let replied = desk
+        .post(
+            &format!("/tickets/{reference}/actions"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "reply"),
+                ("text", "Your name is corrected."),
+            ],
+        )
+        .await;
+    assert_eq!(replied.status, reqwest::StatusCode::SEE_OTHER);
+    let reply = next_to(&bot, USER).await;
+    assert!(
+        text_of(&reply).contains("Your name is corrected."),
+        "{reply:#}"
+    );
+    assert!(text_of(&reply).contains(&reference));
+    let told = text_of(&next_to(&bot, STAFF_GROUP).await);
+    assert!(
+        told.contains("on the web desk") && told.contains("staff:alice"),
+        "{told}"
+    );
+}
