@@ -10,6 +10,7 @@
 //! README's pictures come from `docs/screenshots`).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -34,11 +35,24 @@ impl Drop for Process {
     }
 }
 
+/// chromedriver in a process group of its own, killed whole when dropped: Chromium, which it
+/// starts, goes with it even when the test fails before closing the session.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
 /// A WebDriver session in headless Chromium.
 struct Browser {
     http: reqwest::Client,
     session: String,
-    _driver: Process,
+    _driver: Driver,
 }
 
 impl Browser {
@@ -47,11 +61,12 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let driver = Process(
+        let driver = Driver(
             Command::new(CHROMEDRIVER)
                 .arg(format!("--port={port}"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
+                .process_group(0)
                 .spawn()
                 .expect("start chromedriver"),
         );

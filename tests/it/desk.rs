@@ -956,3 +956,58 @@ async fn staff_in_the_chats_hear_what_was_done_on_the_desk() {
     );
     assert!(last.contains("fixed"), "{last}");
 }
+
+/// `serve` runs the desk when `ALUMNI_BOT_DESK_LISTEN` is set (here with no chat platform);
+/// an address taken stops it with the cause.
+#[tokio::test]
+async fn serve_runs_the_desk_on_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let address = format!("127.0.0.1:{port}");
+    let (serve, _log) =
+        crate::helpers::spawn_serve(dir.path(), &[("ALUMNI_BOT_DESK_LISTEN", &address)]);
+    // Stopped however the test ends.
+    struct Stop(tokio::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.start_kill();
+        }
+    }
+    let _serve = Stop(serve);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The engine is built first (the matcher's calibration takes seconds in a debug build).
+    let mut health = None;
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("http://{address}/healthz")).send().await {
+            health = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let health = health.expect("the desk answers");
+    assert_eq!(health.status(), StatusCode::OK);
+    let queue = http
+        .get(format!("http://{address}/tickets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), StatusCode::SEE_OTHER);
+
+    // A second `serve` on the same address fails at once, naming it.
+    let other = tempfile::tempdir().unwrap();
+    let (mut second, log) =
+        crate::helpers::spawn_serve(other.path(), &[("ALUMNI_BOT_DESK_LISTEN", &address)]);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(60), second.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(!status.success());
+    let said = std::fs::read_to_string(log).unwrap();
+    assert!(said.contains(&address), "{said}");
+}
