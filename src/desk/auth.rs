@@ -217,8 +217,17 @@ pub async fn login_page(
 pub struct SignIn {
     username: String,
     password: String,
+    #[serde(default)]
     csrf: String,
     next: Option<String>,
+}
+
+/// The request comes from a browser: browsers send `Origin` with every POST and
+/// `Sec-Fetch-Site` with every request. A forged sign-in (login CSRF) can only come through
+/// someone's browser, so only a browser's sign-in must carry the form's token; a script
+/// posting `username` and `password` itself forges nothing.
+fn from_a_browser(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site")
 }
 
 /// `POST /login`.
@@ -238,7 +247,13 @@ pub async fn login(
         };
         (status, page::render(&page)).into_response()
     };
-    let Some(expected) = cookie(&headers, SIGN_IN_COOKIE).filter(|c| same(c, &form.csrf)) else {
+    let token = cookie(&headers, SIGN_IN_COOKIE).filter(|c| same(c, &form.csrf));
+    let token = match token {
+        Some(t) => Some(t.to_string()),
+        None if !from_a_browser(&headers) => Some(random_token()),
+        None => None,
+    };
+    let Some(expected) = token else {
         // No sign-in cookie (expired, or a form from elsewhere): a fresh form.
         let csrf = random_token();
         let mut response = refuse(
@@ -252,7 +267,7 @@ pub async fn login(
         );
         return response;
     };
-    let csrf = expected.to_string();
+    let csrf = expected;
     let login = form.username.parse::<Login>().ok();
     let account = login.as_ref().map_or("?", |l| l.as_str()).to_string();
     let origin = Origin::from(client_address(peer.ip(), &headers, &state.trusted_proxies));

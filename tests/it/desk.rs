@@ -104,7 +104,8 @@ pub fn png() -> Vec<u8> {
     ]
 }
 
-/// A browser-like client: keeps the cookies it is given, follows no redirect by itself.
+/// A browser-like client: keeps the cookies it is given, sends `Origin` with its forms, follows
+/// no redirect by itself.
 pub struct Client {
     http: reqwest::Client,
     base: String,
@@ -175,8 +176,13 @@ impl Client {
         self.send(request).await
     }
 
+    /// A form posted as a browser posts it: with its page's `Origin`.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.clone())
+            .form(form);
         self.send(request).await
     }
 
@@ -1010,4 +1016,59 @@ async fn serve_runs_the_desk_on_its_address() {
     assert!(!status.success());
     let said = std::fs::read_to_string(log).unwrap();
     assert!(said.contains(&address), "{said}");
+}
+
+#[tokio::test]
+async fn a_script_signs_in_with_username_and_password_a_forged_browser_form_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = start(dir.path(), config::Desk::default()).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/login", desk.base);
+    // A script (no Origin, no Sec-Fetch-Site) posting the two inputs CONTRACTS.md names.
+    let scripted = http
+        .post(&url)
+        .form(&[("username", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status(), StatusCode::SEE_OTHER);
+    let session = scripted
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(desk::SESSION_COOKIE))
+        .expect("a session");
+    let queue = http
+        .get(format!("{}/tickets", desk.base))
+        .header(header::COOKIE, session.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), StatusCode::OK);
+    // The same post from another site's page in someone's browser is refused.
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let forged = http
+            .post(&url)
+            .header(name, value)
+            .form(&[("username", "alice"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{name}");
+        assert!(
+            forged
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .all(|c| !c.to_str().unwrap().starts_with(desk::SESSION_COOKIE)),
+            "{name}"
+        );
+    }
 }
