@@ -140,6 +140,17 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits up to 10 s for the browser to be at an address containing `part`.
+    async fn reach(&self, part: &str) {
+        for _ in 0..100 {
+            if self.url().await.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not at …{part} within 10 s but at {}", self.url().await);
+    }
+
     async fn source(&self) -> String {
         self.call(reqwest::Method::GET, "/source", Value::Null)
             .await
@@ -148,15 +159,28 @@ impl Browser {
             .to_string()
     }
 
+    /// The element under `css`, waited for up to 10 s (a click that submits a form may return
+    /// before the next page is there).
     async fn find(&self, css: &str) -> String {
-        let found = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        found[ELEMENT].as_str().unwrap().to_string()
+        let url = format!("{}/element", self.session);
+        for _ in 0..100 {
+            let answer: Value = self
+                .http
+                .post(&url)
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(element) = answer["value"][ELEMENT].as_str() {
+                return element.to_string();
+            }
+            assert_eq!(answer["value"]["error"], "no such element", "{answer}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no element {css} within 10 s: {}", self.source().await);
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -367,6 +391,7 @@ async fn staff_work_a_ticket_in_a_real_browser() {
     browser.type_into("#username", "mandy").await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
+    browser.reach("/tickets").await;
     assert!(
         browser.url().await.ends_with("/tickets"),
         "{}",
@@ -383,6 +408,7 @@ async fn staff_work_a_ticket_in_a_real_browser() {
     browser
         .click(&format!("a.ref[href='/tickets/{reference}']"))
         .await;
+    browser.reach(&format!("/tickets/{reference}")).await;
     assert!(
         browser
             .url()
@@ -406,6 +432,7 @@ async fn staff_work_a_ticket_in_a_real_browser() {
         .type_into("#text", "Thank you Peter, we have corrected your name.")
         .await;
     browser.click("button[value=reply]").await;
+    browser.reach("done=reply").await;
     assert!(
         browser
             .text(".notice")
@@ -417,6 +444,7 @@ async fn staff_work_a_ticket_in_a_real_browser() {
         .type_into("#text", "Your record now reads Chan Tai Man Peter.")
         .await;
     browser.click("button[value=resolve]").await;
+    browser.reach("done=resolve").await;
     assert!(browser.text(".notice").await.contains("Resolved"));
     assert_eq!(browser.text("h1 .status").await, "Resolved");
     browser.close().await;
