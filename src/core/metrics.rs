@@ -74,11 +74,9 @@ impl Metrics {
     /// Appends the metrics to `out` in the Prometheus text exposition format (0.0.4).
     pub fn render(&self, out: &mut String) {
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            family(out, name, "counter", help);
             // Writing to a String cannot fail.
-            let _ = write!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-            );
+            let _ = writeln!(out, "{name} {value}");
         };
         counter(
             out,
@@ -86,9 +84,11 @@ impl Metrics {
             "Messages the engine handled.",
             self.messages(),
         );
-        let _ = write!(
+        family(
             out,
-            "# HELP alumni_bot_answers_total Answers given, by intent (follow-ups as topic#kind).\n# TYPE alumni_bot_answers_total counter\n"
+            "alumni_bot_answers_total",
+            "counter",
+            "Answers given, by intent (follow-ups as topic#kind).",
         );
         for (intent, n) in self.answers.lock().expect("poisoned").iter() {
             let _ = writeln!(
@@ -121,9 +121,11 @@ impl Metrics {
             "Unanswered questions that could not be recorded.",
             self.gap_failures.load(Ordering::Relaxed),
         );
-        let _ = write!(
+        family(
             out,
-            "# HELP alumni_bot_turn_seconds Time to handle a message.\n# TYPE alumni_bot_turn_seconds histogram\n"
+            "alumni_bot_turn_seconds",
+            "histogram",
+            "Time to handle a message.",
         );
         let mut cumulative = 0;
         for (i, bucket) in self.buckets.iter().enumerate() {
@@ -140,6 +142,12 @@ impl Metrics {
         let _ = writeln!(out, "alumni_bot_turn_seconds_sum {sum}");
         let _ = writeln!(out, "alumni_bot_turn_seconds_count {cumulative}");
     }
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family in the text format.
+pub fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n");
 }
 
 /// A label value escaped as the text format asks: backslash, double quote and line feed.

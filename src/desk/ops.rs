@@ -13,6 +13,7 @@ use tracing::warn;
 
 use super::AppState;
 use super::auth::{Staff, same};
+use crate::core::metrics::family;
 use crate::platform::health;
 
 /// `GET /healthz`: 200 when the database answers and no platform has failed, else 503; a JSON
@@ -94,35 +95,37 @@ async fn render(state: &AppState) -> anyhow::Result<String> {
     if let Some(engine) = &state.engine {
         engine.metrics().render(&mut out);
     }
-    writeln!(out, "# HELP alumni_bot_tickets Tickets by status.")?;
-    writeln!(out, "# TYPE alumni_bot_tickets gauge")?;
+    let gauge = |out: &mut String, name: &str, help: &str| family(out, name, "gauge", help);
+    gauge(&mut out, "alumni_bot_tickets", "Tickets by status.");
     for (status, n) in state.store.tickets_by_status().await? {
         writeln!(out, "alumni_bot_tickets{{status=\"{status}\"}} {n}")?;
     }
     let (pending, dead, attempts) = state.store.outbox_health().await?;
-    writeln!(
-        out,
-        "# HELP alumni_bot_outbox_pending Messages owed and not delivered yet."
-    )?;
-    writeln!(out, "# TYPE alumni_bot_outbox_pending gauge")?;
-    writeln!(out, "alumni_bot_outbox_pending {pending}")?;
-    writeln!(
-        out,
-        "# HELP alumni_bot_outbox_dead Messages given up after every attempt failed."
-    )?;
-    writeln!(out, "# TYPE alumni_bot_outbox_dead gauge")?;
-    writeln!(out, "alumni_bot_outbox_dead {dead}")?;
-    writeln!(
-        out,
-        "# HELP alumni_bot_outbox_failed_attempts Failed delivery attempts of messages still owed."
-    )?;
-    writeln!(out, "# TYPE alumni_bot_outbox_failed_attempts gauge")?;
-    writeln!(out, "alumni_bot_outbox_failed_attempts {attempts}")?;
-    writeln!(
-        out,
-        "# HELP alumni_bot_platform_up Whether a chat platform is running (1) or stopped or failed (0)."
-    )?;
-    writeln!(out, "# TYPE alumni_bot_platform_up gauge")?;
+    for (name, help, value) in [
+        (
+            "alumni_bot_outbox_pending",
+            "Messages owed and not delivered yet.",
+            pending,
+        ),
+        (
+            "alumni_bot_outbox_dead",
+            "Messages given up after every attempt failed.",
+            dead,
+        ),
+        (
+            "alumni_bot_outbox_failed_attempts",
+            "Failed delivery attempts of messages still owed.",
+            attempts,
+        ),
+    ] {
+        gauge(&mut out, name, help);
+        writeln!(out, "{name} {value}")?;
+    }
+    gauge(
+        &mut out,
+        "alumni_bot_platform_up",
+        "Whether a chat platform is running (1) or stopped or failed (0).",
+    );
     for (platform, s) in health::all() {
         let up = u8::from(s == health::State::Running);
         writeln!(

@@ -220,11 +220,11 @@ pub async fn page(
     let now = chrono::Utc::now();
     // A whole reference that exists opens its ticket.
     if let Some(reference) = given(&query.q).and_then(|q| q.parse::<TicketRef>().ok()) {
-        match state.store.ticket(reference.as_str()).await {
-            Ok(Some(_)) => {
+        match state.store.has_ticket(reference.as_str()).await {
+            Ok(true) => {
                 return Redirect::to(&format!("/tickets/{}", reference.as_str())).into_response();
             }
-            Ok(None) => {}
+            Ok(false) => {}
             Err(e) => {
                 warn!(error = %e, "reading a ticket failed");
                 return page::failure();

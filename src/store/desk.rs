@@ -360,6 +360,14 @@ impl Store {
         Ok(rows.into_iter().map(audit_entry).collect())
     }
 
+    /// Records a staff member's look at a ticket or one of its files.
+    pub async fn audit_view(&self, actor: &str, reference: &str, what: &str) -> anyhow::Result<()> {
+        let mut tx = self.writer.begin().await?;
+        Self::audit_in(&mut tx, actor, "view", Some(reference), what, true).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The audit entries that name one ticket, oldest first.
     pub async fn audit_of(&self, reference: &str) -> anyhow::Result<Vec<AuditEntry>> {
         let rows = sqlx::query_as(

@@ -47,6 +47,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 mod accounts;
 mod desk;
 mod gaps;
+mod health;
 mod queue;
 mod sessions;
 mod tickets;

@@ -432,3 +432,33 @@ impl Store {
         Ok(Filed::Ticket(reference))
     }
 }
+
+impl Store {
+    /// Whether a ticket with this reference exists (one indexed read, nothing else loaded).
+    pub async fn has_ticket(&self, reference: &str) -> anyhow::Result<bool> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT 1 FROM tickets WHERE reference = ?")
+                .bind(reference)
+                .fetch_optional(&self.readers)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// A file of a ticket that is still kept: its media type and where it is.
+    pub async fn ticket_file(
+        &self,
+        reference: &str,
+        hash: &str,
+    ) -> anyhow::Result<Option<(String, std::path::PathBuf)>> {
+        let media_type: Option<String> = sqlx::query_scalar(
+            "SELECT a.media_type FROM ticket_attachments a JOIN tickets t ON t.id = a.ticket_id
+             WHERE t.reference = ? AND a.hash = ? AND a.purged_at IS NULL LIMIT 1",
+        )
+        .bind(reference)
+        .bind(hash)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(media_type.map(|m| (m, self.attachment_path(hash))))
+    }
+}

@@ -183,50 +183,46 @@ impl Browser {
         panic!("no element {css} within 10 s: {}", self.source().await);
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    /// A WebDriver command on the element under `css` (`suffix`: `/value`, `/click`, …).
+    async fn on(&self, css: &str, method: reqwest::Method, suffix: &str, body: Value) -> Value {
         let element = self.find(css).await;
-        self.call(
+        self.call(method, &format!("/element/{element}{suffix}"), body)
+            .await
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        self.on(
+            css,
             reqwest::Method::POST,
-            &format!("/element/{element}/value"),
+            "/value",
             json!({ "text": text }),
         )
         .await;
     }
 
     async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/click"),
-            json!({}),
-        )
-        .await;
+        self.on(css, reqwest::Method::POST, "/click", json!({}))
+            .await;
     }
 
     async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{element}/text"),
-            Value::Null,
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_string()
+        let text = self
+            .on(css, reqwest::Method::GET, "/text", Value::Null)
+            .await;
+        text.as_str().unwrap().to_string()
     }
 
     /// Whether the image under `css` was loaded and decoded (its natural width).
     async fn image_width(&self, css: &str) -> u64 {
-        let element = self.find(css).await;
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{element}/property/naturalWidth"),
-            Value::Null,
-        )
-        .await
-        .as_u64()
-        .unwrap_or(0)
+        let width = self
+            .on(
+                css,
+                reqwest::Method::GET,
+                "/property/naturalWidth",
+                Value::Null,
+            )
+            .await;
+        width.as_u64().unwrap_or(0)
     }
 
     async fn screenshot(&self, to: &Path) {
